@@ -1,0 +1,1 @@
+"""The KD Studio domain: datasets, items, captions, facts, annotations, reviews, jobs, exports."""

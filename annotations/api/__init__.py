@@ -1,0 +1,1 @@
+"""Thin DRF views: validate input, call a service or selector, serialize the output."""

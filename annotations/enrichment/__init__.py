@@ -1,0 +1,1 @@
+"""Plain Python, no Django imports: captioners, facts, knowledge linking, metrics."""

@@ -1,0 +1,1 @@
+"""One module per export format: pure functions over rows, no Django imports."""

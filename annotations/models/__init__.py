@@ -1,0 +1,1 @@
+"""Data and single-row invariants, one module per aggregate."""

@@ -1,0 +1,1 @@
+"""Every write: ``<entity>_<verb>(*, ...)`` in one transaction, with its audit event."""

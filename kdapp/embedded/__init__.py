@@ -1,0 +1,1 @@
+"""The embedded runtime: what `make run` and the tests start when no services are configured."""

@@ -1,0 +1,39 @@
+"""Shared fixtures. Importing this module prepares the runtime the settings read.
+
+When DATABASE_URL is unset the embedded Postgres is started under KD_DATA_DIR (``make test``
+points it at .kd-test/) and stopped when the session ends; when it is set, that server is used.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kdapp.embedded.runtime import prepare_environment
+
+os.environ["DJANGO_SETTINGS_MODULE"] = "kdapp.settings.test"
+prepare_environment()
+
+import django  # noqa: E402
+
+django.setup()
+
+import pytest  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from django.test import Client  # noqa: E402
+
+
+@pytest.fixture
+def user(db: None) -> User:
+    return User.objects.create_user("ada", "ada@example.org", "correct horse battery")
+
+
+@pytest.fixture
+def user_client(user: User) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def anonymous_client() -> Client:
+    return Client()
