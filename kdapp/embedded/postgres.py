@@ -23,13 +23,21 @@ DATABASE_NAME = "kdstudio"
 _HANDLE_FILE = ".handle_pids.json"
 
 
+def process_is_alive(pid: int) -> bool:
+    """True for a running process; false for a missing one or a zombie awaiting its reaper."""
+    try:
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _prune_dead_holders(pgdata: Path) -> None:
     handle_file = pgdata / _HANDLE_FILE
     try:
         pids = json.loads(handle_file.read_text())
     except (FileNotFoundError, ValueError):
         return
-    alive = [pid for pid in pids if isinstance(pid, int) and psutil.pid_exists(pid)]
+    alive = [pid for pid in pids if isinstance(pid, int) and process_is_alive(pid)]
     if alive != pids:
         handle_file.write_text(json.dumps(alive))
 
@@ -72,7 +80,7 @@ def embedded_postgres_pid(data_dir: Path) -> int | None:
         pid = int(pid_file.read_text().splitlines()[0])
     except (FileNotFoundError, IndexError, ValueError):
         return None
-    return pid if psutil.pid_exists(pid) else None
+    return pid if process_is_alive(pid) else None
 
 
 def stop_signal_exits_cleanly() -> None:
@@ -87,4 +95,9 @@ def stop_signal_exits_cleanly() -> None:
         signal.signal(signal.SIGTERM, _exit)
 
 
-__all__ = ["DATABASE_NAME", "embedded_postgres_pid", "start_embedded_postgres"]
+__all__ = [
+    "DATABASE_NAME",
+    "embedded_postgres_pid",
+    "process_is_alive",
+    "start_embedded_postgres",
+]
