@@ -40,6 +40,7 @@ test: $(VENV)/.installed-dev ## Lint, type-check, check migrations and schema, r
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TYPECHECK_ENV) $(BIN)/mypy
+	KD_DATA_DIR=$(TEST_DATA_DIR) $(BIN)/python manage.py kd_createdb
 	KD_DATA_DIR=$(TEST_DATA_DIR) $(BIN)/python manage.py check --fail-level WARNING
 	KD_DATA_DIR=$(TEST_DATA_DIR) $(BIN)/python manage.py makemigrations --check --dry-run
 	KD_DATA_DIR=$(TEST_DATA_DIR) $(BIN)/python manage.py spectacular --validate --fail-on-warn \

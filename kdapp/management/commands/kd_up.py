@@ -17,10 +17,11 @@ from typing import Any
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import OperationalError, connection, connections
+from django.db import connection, connections
 
 from kdapp.celery import QUEUES
 from kdapp.embedded.admin import ensure_admin
+from kdapp.embedded.database import create_database_if_missing
 from kdapp.embedded.supervisor import Supervisor
 
 
@@ -120,25 +121,14 @@ class Command(BaseCommand):
 
     def _prepare(self) -> None:
         where = "embedded Postgres" if settings.DATABASE_IS_EMBEDDED else "DATABASE_URL"
-        self._ensure_database_exists()
+        if create_database_if_missing():
+            self.stdout.write(f"Created database {connection.settings_dict['NAME']}.")
         self.stdout.write(f"Applying migrations ({where})...")
         call_command("migrate", interactive=False, verbosity=0)
         if not settings.DEBUG:
             call_command("collectstatic", interactive=False, verbosity=0)
         # The launcher itself does no database work from here on.
         connections.close_all()
-
-    def _ensure_database_exists(self) -> None:
-        """Create the configured database on a fresh server, as the embedded mode does."""
-        name = connection.settings_dict["NAME"]
-        try:
-            connection.ensure_connection()
-        except OperationalError as error:
-            if f'database "{name}" does not exist' not in str(error):
-                raise CommandError(f"cannot connect to the database: {error}") from None
-            self.stdout.write(f"Creating database {name}...")
-            with connection._nodb_cursor() as cursor:
-                cursor.execute(f"CREATE DATABASE {connection.ops.quote_name(name)}")
 
     def _start_children(self, supervisor: Supervisor, host: str, port: int, workers: int) -> None:
         env = dict(os.environ)
