@@ -17,7 +17,7 @@ class HealthReport(TypedDict):
     database: str
 
 
-@shared_task(bind=True, name="kdapp.health", ignore_result=False, acks_late=False)
+@shared_task(bind=True, name="kdapp.health", ignore_result=False)
 def health(self: Any) -> HealthReport:
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_database()")
