@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.test import Client
-from pytest_django.fixtures import SettingsWrapper
+from pytest_django.fixtures import Settings
 
 pytestmark = pytest.mark.urls("tests.kdapp.error_views")
 
@@ -100,9 +100,7 @@ def test_unhandled_errors_answer_json_with_the_request_id_and_no_internals(
 
 
 @pytest.mark.parametrize("debug", [False, True])
-def test_unknown_api_paths_answer_json_404(
-    client: Client, settings: SettingsWrapper, debug: bool
-) -> None:
+def test_unknown_api_paths_answer_json_404(client: Client, settings: Settings, debug: bool) -> None:
     settings.DEBUG = debug
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
