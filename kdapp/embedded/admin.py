@@ -22,6 +22,7 @@ class AdminLogin:
     note: str = ""
 
     def describe(self) -> str:
+        """The login as printed: a generated password is shown, any other is not."""
         if self.password is None:
             return f"{self.username} ({self.note})"
         return f"{self.username} / {self.password}"
@@ -52,7 +53,8 @@ def ensure_admin(data_dir: Path) -> AdminLogin:
             elif not user.check_password(configured_password):
                 user.set_password(configured_password)
                 user.save(update_fields=["password"])
-            return AdminLogin(username, configured_password)
+            # The operator chose this password; it is not repeated into logs.
+            return AdminLogin(username, None, "password from KD_ADMIN_PASSWORD")
 
         stored = password_file.read_text().strip() if password_file.exists() else None
         if user is None:
