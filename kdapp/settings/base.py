@@ -121,6 +121,16 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 
+# --- Images -------------------------------------------------------------------------------------
+
+# Decoding limits: an image above KD_IMAGE_MAX_PIXELS is rejected (an error, not Pillow's warning).
+KD_IMAGE_MAX_PIXELS = env_int("KD_IMAGE_MAX_PIXELS", 50_000_000, minimum=1)
+KD_IMAGE_MAX_BYTES = env_int("KD_IMAGE_MAX_BYTES", 50 * 1024 * 1024, minimum=1)
+# GIFs are accepted (first frame only) only when this is on.
+KD_IMAGE_ALLOW_GIF = env_bool("KD_IMAGE_ALLOW_GIF", False)
+# Keep the uploaded bytes as they came (EXIF, GPS and all) instead of an upright, stripped copy.
+KD_IMAGE_KEEP_ORIGINAL = env_bool("KD_IMAGE_KEEP_ORIGINAL", False)
+
 # --- REST API -----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
