@@ -1,1 +1,28 @@
 """Data and single-row invariants, one module per aggregate."""
+
+from annotations.models.audit import AuditAction, AuditEvent
+from annotations.models.datasets import Dataset, Membership
+from annotations.models.items import Caption, Fact, Item, VqaPair
+from annotations.models.jobs import ApiToken, Export, Job, JobChunk, JobResult
+from annotations.models.knowledge import Entity, KnowledgeBase
+from annotations.models.work import Annotation, Review
+
+__all__ = [
+    "Annotation",
+    "ApiToken",
+    "AuditAction",
+    "AuditEvent",
+    "Caption",
+    "Dataset",
+    "Entity",
+    "Export",
+    "Fact",
+    "Item",
+    "Job",
+    "JobChunk",
+    "JobResult",
+    "KnowledgeBase",
+    "Membership",
+    "Review",
+    "VqaPair",
+]
