@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from kdapp.embedded.broker import broker_config
@@ -17,6 +18,9 @@ from kdapp.env import (
     env_str,
     parse_database_url,
 )
+
+# Lets annotations be written as ModelAdmin[Item] and QuerySet[Item] at run time.
+django_stubs_ext.monkeypatch()
 
 DATA_DIR = data_dir()
 MEDIA_ROOT = env_path("KD_MEDIA_ROOT", DATA_DIR / "media")
