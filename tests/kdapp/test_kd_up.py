@@ -84,9 +84,11 @@ def get(url: str, opener: urllib.request.OpenerDirector | None = None) -> tuple[
         return error.code, error.read()
 
 
-def log_in(base_url: str, username: str, password: str) -> tuple[int, str]:
+def log_in(
+    base_url: str, username: str, password: str, opener: urllib.request.OpenerDirector | None = None
+) -> tuple[int, str]:
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener = opener or urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     status, page = get(base_url + "admin/login/?next=/admin/", opener)
     assert status == 200
     token = re.search(rb'name="csrfmiddlewaretoken" value="([^"]+)"', page)
@@ -117,6 +119,9 @@ def test_kd_up_runs_everything_and_stops_everything(tmp_path: Path) -> None:
     try:
         base_url, username, password = first.wait_until_ready()
         assert base_url == f"http://127.0.0.1:{port}/"
+        assert "Loaded the demo dataset 'demo': 14 items, 99 facts, 60 VQA pairs." in (
+            first.output()
+        )
         assert username == "admin"
         assert (data_dir / "admin_password").read_text().strip() == password
         assert (data_dir / "admin_password").stat().st_mode & 0o777 == 0o600
@@ -136,10 +141,21 @@ def test_kd_up_runs_everything_and_stops_everything(tmp_path: Path) -> None:
             },
         )
 
-        status, landing = log_in(base_url, username, password)
+        browser = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+        status, landing = log_in(base_url, username, password, browser)
         assert status == 200
         assert landing.startswith(base_url + "admin/\n")
         assert "Site administration" in landing
+        # The demo dataset is there to look at.
+        status, items = get(base_url + "admin/annotations/item/", browser)
+        assert status == 200
+        for name in (b"astronaut", b"chelsea", b"coffee", b"rocket"):
+            assert name in items
+        status, captions = get(base_url + "admin/annotations/caption/", browser)
+        assert status == 200
+        assert captions.count(b'class="field-origin"') == 14
         status, _ = log_in(base_url, username, "wrong-password")
         assert status == 200  # the login form again, not the admin
         assert "Site administration" not in _
@@ -176,6 +192,7 @@ def test_kd_up_runs_everything_and_stops_everything(tmp_path: Path) -> None:
     try:
         _, username_again, password_again = second.wait_until_ready()
         assert (username_again, password_again) == (username, password)
+        assert "Loaded the demo dataset" not in second.output()
         started = second.descendants()
         postgres = embedded_postgres_pid(data_dir)
         assert postgres is not None

@@ -96,6 +96,7 @@ class Command(BaseCommand):
         try:
             self._prepare()
             login = ensure_admin(Path(settings.DATA_DIR))
+            self._load_demo_if_empty()
             self._start_children(supervisor, host, port, options["web_workers"])
             base_url = f"http://{_url_host(host)}:{port}/"
             self._wait_until_ready(supervisor, base_url + "readyz", options["ready_timeout"])
@@ -129,6 +130,17 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
         # The launcher itself does no database work from here on.
         connections.close_all()
+
+    def _load_demo_if_empty(self) -> None:
+        from annotations.services.audit import Actor
+        from annotations.services.demo import DEMO_SLUG, demo_load_if_empty
+
+        summary = demo_load_if_empty(actor=Actor.system("kd_up"))
+        if summary is not None:
+            self.stdout.write(
+                f"Loaded the demo dataset '{DEMO_SLUG}': {summary.imported} items, "
+                f"{summary.facts} facts, {summary.vqa_pairs} VQA pairs."
+            )
 
     def _start_children(self, supervisor: Supervisor, host: str, port: int, workers: int) -> None:
         env = dict(os.environ)
