@@ -202,10 +202,20 @@ def _import_batch(
         else:
             records.append(result)
 
-    # Images are validated and stored before the transaction: decoding is the slow part, and a
-    # stored file nobody references is harmless (content-addressed, written once).
-    stored: list[tuple[ImportRecord, StoredImage]] = []
+    # Records whose id is already in the dataset need no image work: on a re-import that is
+    # every record, and decoding is by far the slowest step.
+    known_ids = set(
+        Item.objects.filter(
+            dataset=dataset, external_id__in={record.external_id for record in records}
+        ).values_list("external_id", flat=True)
+    )
+    # Images are validated and stored before the transaction, for the same reason; a stored file
+    # nobody references is harmless (content-addressed, written once).
+    stored: list[tuple[ImportRecord, StoredImage | None]] = []
     for record in records:
+        if record.external_id in known_ids:
+            stored.append((record, None))
+            continue
         try:
             stored.append((record, images.store(record.image_path)))
         except ImageRejected as rejection:
@@ -226,22 +236,32 @@ def _import_batch(
         )
         existing_by_sha = dict(
             Item.objects.filter(
-                dataset=dataset, image_sha256__in={image.sha256 for _, image in stored}
+                dataset=dataset,
+                image_sha256__in={image.sha256 for _, image in stored if image is not None},
             ).values_list("image_sha256", "pk")
         )
         new: list[tuple[ImportRecord, Item]] = []
         vqa_for_existing: list[VqaPair] = []
-        seen_ids: dict[str, int | None] = {}
-        seen_shas: set[str] = set()
+        # A record whose item is already there (by id or by image, in the database or earlier in
+        # this batch) adds only the VQA pairs that item lacks; the same rule on every run keeps
+        # a re-import from adding anything.
+        duplicates_of_new: list[tuple[ImportRecord, Item]] = []
+        new_by_id: dict[str, Item] = {}
+        new_by_sha: dict[str, Item] = {}
         for record, image in stored:
-            present = existing_by_id.get(record.external_id) or existing_by_sha.get(image.sha256)
-            if present is not None or record.external_id in seen_ids or image.sha256 in seen_shas:
+            present = existing_by_id.get(record.external_id)
+            if present is None and image is not None:
+                present = existing_by_sha.get(image.sha256)
+            if present is not None or image is None:
                 summary.already_present += 1
                 if present is not None:
                     vqa_for_existing.extend(_vqa_rows(present, record))
                 continue
-            seen_ids[record.external_id] = None
-            seen_shas.add(image.sha256)
+            earlier = new_by_id.get(record.external_id) or new_by_sha.get(image.sha256)
+            if earlier is not None:
+                summary.already_present += 1
+                duplicates_of_new.append((record, earlier))
+                continue
             item = Item(
                 dataset=dataset,
                 external_id=record.external_id,
@@ -256,6 +276,8 @@ def _import_batch(
                 import_job=job,
             )
             new.append((record, item))
+            new_by_id[record.external_id] = item
+            new_by_sha[image.sha256] = item
 
         Item.objects.bulk_create([item for _, item in new], batch_size=1000)
         captions: list[tuple[ImportRecord, Item, Caption]] = []
@@ -301,7 +323,12 @@ def _import_batch(
             item.current_caption = caption
         Item.objects.bulk_update([item for _, item, _ in captions], ["current_caption"])
 
-        vqa_rows = [row for record, item in new for row in _vqa_rows(item.pk, record)]
+        unique_rows = {
+            (row.item_id, row.digest): row
+            for record, item in [*new, *duplicates_of_new]
+            for row in _vqa_rows(item.pk, record)
+        }
+        vqa_rows = list(unique_rows.values())
         if vqa_for_existing:
             # Under the dataset lock, so nothing can add these pairs between check and insert.
             known = set(
@@ -311,7 +338,11 @@ def _import_batch(
                 ).values_list("item_id", "digest")
             )
             unique_new = {(pair.item_id, pair.digest): pair for pair in vqa_for_existing}
-            vqa_rows += [pair for key, pair in unique_new.items() if key not in known]
+            vqa_rows += [
+                pair
+                for key, pair in unique_new.items()
+                if key not in known and key not in unique_rows
+            ]
         VqaPair.objects.bulk_create(vqa_rows, batch_size=2000)
 
         counts = {

@@ -371,3 +371,27 @@ def test_kd_import_command_prints_a_summary(tmp_path: Path) -> None:
     assert lines[1].endswith(" records/s).")
     assert lines[2] == "Already present: 0. Rejected: 1."
     assert lines[3].startswith("  data.jsonl:2: image_missing: ")
+
+
+def test_duplicates_of_an_image_contribute_their_vqa_pairs_once(tmp_path: Path) -> None:
+    jpeg(tmp_path / "images" / "cat.jpg")
+    source = write_jsonl(
+        tmp_path / "data.jsonl",
+        CAT,
+        {**CAT, "id": "cat-2", "vqa": [{"question": "Is it round?", "answer": "no"}]},
+        {**CAT, "id": "cat-1", "vqa": [{"question": "Is it square?", "answer": "yes"}]},
+    )
+    dataset = DatasetFactory()
+    first = run(dataset, source)
+    assert (first.imported, first.already_present, first.vqa_pairs) == (1, 2, 3)
+    assert sorted(VqaPair.objects.values_list("question", flat=True)) == [
+        "Is it round?",
+        "Is it square?",
+        "What colour is the square?",
+    ]
+    for batch_size in (500, 1):  # in one batch, and one record per batch
+        again = dataset_import(
+            dataset=dataset, sources=[source], actor=ACTOR, batch_size=batch_size
+        )
+        assert (again.imported, again.vqa_pairs) == (0, 0)
+    assert VqaPair.objects.count() == 3
