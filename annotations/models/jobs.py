@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Func, Value
+from django.db.models.lookups import Exact
 
 from annotations.models.datasets import Dataset, empty_dict
 from annotations.models.items import Caption, Item
@@ -154,21 +159,51 @@ class Export(models.Model):
         return f"{self.format} export {self.pk} of dataset {self.dataset_id}"
 
 
-class ApiToken(models.Model):
-    """A token for scripts and training jobs. Only its sha256 is stored; ``prefix`` identifies it
-    in lists and logs. Scopes: ``export`` (read finished data) or ``full``."""
+class TokenScope(models.TextChoices):
+    """What an API token may do (``ApiToken.Scope``). ``manage`` includes the other two;
+    ``annotate`` and ``export:read`` are independent of each other."""
 
-    class Scope(models.TextChoices):
-        EXPORT = "export", "Export only"
-        FULL = "full", "Full access as the user"
+    EXPORT_READ = "export:read", "Read datasets, items and finished data"
+    ANNOTATE = "annotate", "Work the annotation queue and write annotations"
+    MANAGE = "manage", "Everything the user may do"
+
+
+def validate_token_scopes(value: object) -> None:
+    """A token's scopes: a non-empty list of distinct ``TokenScope`` values.
+
+    Messages never quote the input, so a hostile value cannot break the error response.
+    """
+    if not isinstance(value, list) or not value:
+        raise ValidationError("Give a list of at least one scope.", code="scopes_empty")
+    if not all(isinstance(scope, str) and scope in TokenScope.values for scope in value):
+        raise ValidationError(
+            f"Unknown scope: use {', '.join(TokenScope.values)}.", code="scope_unknown"
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("Each scope may be given once.", code="scope_repeated")
+
+
+class ApiToken(models.Model):
+    """A bearer token for scripts and training jobs, acting for its user within its scopes.
+
+    The secret (``kd_<prefix>_<random>``) is shown once when the token is made; only its sha256
+    (``key_hash``) is stored, and ``prefix`` names the token in lists and the audit log. With
+    ``dataset`` set the token reaches that dataset alone, otherwise every dataset its user may
+    see. Created and revoked only through ``annotations.services.tokens``.
+    """
+
+    Scope = TokenScope
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="kd_api_tokens"
     )
     name = models.CharField(max_length=200)
     prefix = models.CharField(max_length=16, unique=True)
-    key_hash = models.CharField(max_length=64, unique=True)
-    scope = models.CharField(max_length=16, choices=Scope.choices, default=Scope.EXPORT)
+    key_hash = models.CharField(max_length=64, unique=True, help_text="sha256 hex of the secret.")
+    scopes = models.JSONField(
+        validators=[validate_token_scopes],
+        help_text="Distinct scope names: export:read, annotate, manage.",
+    )
     dataset = models.ForeignKey(
         Dataset, null=True, blank=True, on_delete=models.CASCADE, related_name="api_tokens"
     )
@@ -177,8 +212,29 @@ class ApiToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    class Meta:
+        constraints = [
+            # What the validator checks, held by the database too: rows written around the
+            # service (admin, shell, a bulk update) cannot carry a scope the code does not know.
+            models.CheckConstraint(
+                condition=models.Q(
+                    Exact(
+                        Func(F("scopes"), function="jsonb_typeof", output_field=models.TextField()),
+                        Value("array"),
+                    ),
+                    scopes__contained_by=TokenScope.values,
+                )
+                & ~models.Q(scopes=[]),
+                name="api_token_scopes_known",
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
 
+    def is_active_at(self, moment: datetime) -> bool:
+        """Not revoked and not expired at ``moment``."""
+        return self.revoked_at is None and (self.expires_at is None or moment < self.expires_at)
 
-__all__ = ["ApiToken", "Export", "Job", "JobChunk", "JobResult"]
+
+__all__ = ["ApiToken", "Export", "Job", "JobChunk", "JobResult", "TokenScope"]
