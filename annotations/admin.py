@@ -18,6 +18,7 @@ from annotations.models import (
     Entity,
     Export,
     Fact,
+    IdempotencyRecord,
     Item,
     Job,
     JobChunk,
@@ -191,8 +192,18 @@ class ExportAdmin(admin.ModelAdmin[Export]):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
-    list_display = ["name", "prefix", "user", "scope", "expires_at", "revoked_at"]
+    list_display = ["name", "prefix", "user", "scopes", "expires_at", "revoked_at"]
     readonly_fields = ["prefix", "key_hash", "last_used_at"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A token's secret is shown once, by POST /api/v1/tokens/; the admin cannot make one.
+        return False
+
+
+@admin.register(IdempotencyRecord)
+class IdempotencyRecordAdmin(ReadOnlyAdmin):
+    list_display = ["key", "user", "status_code", "created_at"]
+    search_fields = ["key"]
 
 
 @admin.register(AuditEvent)

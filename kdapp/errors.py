@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from rest_framework import exceptions
@@ -72,6 +73,12 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
         set_rollback()
         return Response(error_body(exc.code, exc.message, exc.extra), status=exc.status_code)
 
+    if isinstance(exc, DjangoValidationError):
+        # A model's full_clean() in a service: the same 400 as a serializer's field errors.
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -79,11 +86,10 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
 
     if isinstance(exc, exceptions.ValidationError):
         set_rollback()
-        detail = exc.detail
         fields = (
-            _field_errors(detail)
-            if isinstance(detail, Mapping)
-            else {"non_field_errors": _field_errors(detail)}
+            _field_errors(exc.detail)
+            if isinstance(exc.detail, Mapping)
+            else {"non_field_errors": _field_errors(exc.detail)}
         )
         return Response(
             error_body("invalid", "The request has invalid fields.", {"fields": fields}),

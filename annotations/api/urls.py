@@ -1,11 +1,59 @@
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import path, re_path
 
+from annotations.api.annotations import (
+    AnnotationDetailApi,
+    AnnotationReleaseApi,
+    AnnotationSkipApi,
+    AnnotationSubmitApi,
+    QueueNextApi,
+)
+from annotations.api.datasets import DatasetDetailApi, DatasetListApi
+from annotations.api.items import CaptionHistoryApi, ItemDetailApi, ItemImageApi, ItemListApi
+from annotations.api.memberships import DatasetAuditApi, MembershipDetailApi, MembershipListApi
+from annotations.api.urls_auth import urlpatterns as auth_urlpatterns
 from annotations.api.views import CurrentUserApi
 
 app_name = "api"
 
 urlpatterns = [
     path("me/", CurrentUserApi.as_view(), name="current-user"),
+    path("datasets/", DatasetListApi.as_view(), name="dataset-list"),
+    path("datasets/<int:dataset_id>/", DatasetDetailApi.as_view(), name="dataset-detail"),
+    path("datasets/<int:dataset_id>/items/", ItemListApi.as_view(), name="item-list"),
+    path(
+        "datasets/<int:dataset_id>/memberships/",
+        MembershipListApi.as_view(),
+        name="membership-list",
+    ),
+    path("memberships/<int:membership_id>/", MembershipDetailApi.as_view(), name="membership"),
+    path(
+        "datasets/<int:dataset_id>/audit-events/",
+        DatasetAuditApi.as_view(),
+        name="dataset-audit-events",
+    ),
+    path("datasets/<int:dataset_id>/queue/next/", QueueNextApi.as_view(), name="queue-next"),
+    path("annotations/<int:annotation_id>/", AnnotationDetailApi.as_view(), name="annotation"),
+    path(
+        "annotations/<int:annotation_id>/submit/",
+        AnnotationSubmitApi.as_view(),
+        name="annotation-submit",
+    ),
+    path(
+        "annotations/<int:annotation_id>/skip/", AnnotationSkipApi.as_view(), name="annotation-skip"
+    ),
+    path(
+        "annotations/<int:annotation_id>/release/",
+        AnnotationReleaseApi.as_view(),
+        name="annotation-release",
+    ),
+    path("items/<int:item_id>/", ItemDetailApi.as_view(), name="item-detail"),
+    path("items/<int:item_id>/captions/", CaptionHistoryApi.as_view(), name="item-captions"),
+    re_path(
+        r"^items/(?P<item_id>[0-9]+)/image/(?P<kind>original|preview|thumbnail)/$",
+        ItemImageApi.as_view(),
+        name="item-image",
+    ),
+    *auth_urlpatterns,
 ]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
@@ -80,7 +82,8 @@ class Caption(models.Model):
     """One immutable version of an item's caption. Edits create a new row; a trigger refuses
     UPDATE and DELETE (only an audited whole-dataset deletion may remove captions).
 
-    Index ``caption_item_created``: an item's history, newest first.
+    Index ``caption_item_created``: an item's history, newest first; ``caption_text_search``:
+    the item list's full-text filter.
     """
 
     class Origin(models.TextChoices):
@@ -127,6 +130,8 @@ class Caption(models.Model):
         ]
         indexes = [
             models.Index(fields=["item", "-created_at"], name="caption_item_created"),
+            # The item list's text search: to_tsvector('simple', text) @@ query.
+            GinIndex(SearchVector("text", config="simple"), name="caption_text_search"),
         ]
 
     def __str__(self) -> str:

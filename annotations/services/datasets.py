@@ -26,6 +26,27 @@ def dataset_create(*, slug: str, name: str, actor: Actor, **fields: Any) -> Data
     return dataset
 
 
+def dataset_update(*, dataset: Dataset, actor: Actor, **changes: Any) -> Dataset:
+    """Change a dataset's settings and record before and after."""
+    with transaction.atomic():
+        dataset = Dataset.objects.select_for_update().get(pk=dataset.pk)
+        before = {field: getattr(dataset, field) for field in changes}
+        for field, value in changes.items():
+            setattr(dataset, field, value)
+        dataset.full_clean()
+        dataset.save(update_fields=list(changes))
+        if changes:
+            audit_record(
+                actor=actor,
+                action=AuditAction.DATASET_UPDATE,
+                target=dataset,
+                dataset_id=dataset.pk,
+                before=before,
+                after=changes,
+            )
+    return dataset
+
+
 def dataset_delete(*, dataset: Dataset, actor: Actor) -> None:
     """Delete a dataset with everything in it, its immutable captions and facts included.
 

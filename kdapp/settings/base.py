@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "django_filters",
     "drf_spectacular",
@@ -138,9 +139,15 @@ KD_IMAGE_KEEP_ORIGINAL = env_bool("KD_IMAGE_KEEP_ORIGINAL", False)
 # --- REST API -----------------------------------------------------------------------------------
 
 REST_FRAMEWORK = {
+    # Bearer first: DRF answers "no credentials" with the first class's challenge, so 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.SessionAuthentication",
+        "annotations.api.authentication.BearerTokenAuthentication",
+        "annotations.api.authentication.SessionCsrfAuthentication",
     ],
+    # Rates for the login and token-creation throttles, which those views name themselves.
+    "DEFAULT_THROTTLE_RATES": {"login": "10/min", "token_create": "20/hour"},
+    # X-Forwarded-For is written by the client: trust only as many hops as there are proxies.
+    "NUM_PROXIES": env_int("KD_NUM_PROXIES", 0, minimum=0),
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only: the browsable renderer is an HTML surface we do not need to defend.
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],

@@ -21,7 +21,8 @@ def test_current_user_is_returned_to_a_signed_in_user(user: User, user_client: C
 def test_current_user_requires_authentication(anonymous_client: Client, db: None) -> None:
     response = anonymous_client.get("/api/v1/me/")
 
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
     assert response["Content-Type"] == "application/json"
     assert json.loads(response.content) == {
         "code": "not_authenticated",

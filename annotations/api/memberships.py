@@ -1,0 +1,139 @@
+"""Memberships of a dataset, and its audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotations.api.common import StrictSerializer, errors, reject_unknown_parameters
+from annotations.errors import NotFoundError
+from annotations.models import AuditEvent, Membership
+from annotations.selectors.access import LEAD, Access, dataset_get
+from annotations.selectors.items import decode_cursor, encode_cursor
+from annotations.services.memberships import membership_remove, membership_set
+
+
+class MembershipOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    dataset_id = serializers.IntegerField()
+    username = serializers.CharField(source="user.username")
+    role = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MembershipInput(StrictSerializer):
+    username = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=Membership.Role.choices)
+
+
+class MembershipListApi(APIView):
+    @extend_schema(
+        operation_id="memberships_list",
+        responses={200: MembershipOutput(many=True), **errors(403, 404)},
+    )
+    def get(self, request: Request, dataset_id: int) -> Response:
+        access = Access.of(request)
+        dataset = dataset_get(access=access, dataset_id=dataset_id)
+        access.require_role(dataset, LEAD)
+        memberships = dataset.memberships.select_related("user").order_by("user__username")
+        return Response(MembershipOutput(memberships, many=True).data)
+
+    @extend_schema(
+        operation_id="memberships_set",
+        request=MembershipInput,
+        responses={200: MembershipOutput, **errors(400, 403, 404)},
+        description="Add a user to the dataset with a role, or change their role.",
+    )
+    def post(self, request: Request, dataset_id: int) -> Response:
+        access = Access.of(request)
+        dataset = dataset_get(access=access, dataset_id=dataset_id)
+        access.require_scope("manage", dataset_id=dataset.pk)
+        data = MembershipInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = membership_set(access=access, dataset=dataset, **data.validated_data)
+        return Response(MembershipOutput(membership).data)
+
+
+class MembershipDetailApi(APIView):
+    @extend_schema(
+        operation_id="memberships_delete",
+        responses={204: None, **errors(403, 404, 409)},
+    )
+    def delete(self, request: Request, membership_id: int) -> Response:
+        access = Access.of(request)
+        membership = (
+            Membership.objects.filter(pk=membership_id, dataset__in=access.datasets())
+            .select_related("dataset", "user")
+            .first()
+        )
+        if membership is None:
+            raise NotFoundError("No such membership.")
+        access.require_scope("manage", dataset_id=membership.dataset_id)
+        membership_remove(access=access, membership=membership)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class AuditEventOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    occurred_at = serializers.DateTimeField()
+    actor_type = serializers.CharField()
+    actor_label = serializers.CharField()
+    action = serializers.CharField()
+    target_type = serializers.CharField()
+    target_id = serializers.CharField()
+    before = serializers.JSONField(allow_null=True)
+    after = serializers.JSONField(allow_null=True)
+    request_id = serializers.CharField()
+    hash = serializers.CharField()
+
+
+class AuditPageOutput(serializers.Serializer[Any]):
+    results = AuditEventOutput(many=True)
+    next_cursor = serializers.CharField(allow_null=True)
+
+
+class DatasetAuditApi(APIView):
+    """A dataset's audit trail, newest first, for its leads and administrators."""
+
+    @extend_schema(
+        operation_id="datasets_audit_events_list",
+        parameters=[
+            OpenApiParameter("cursor", str, description="next_cursor of the previous page."),
+            OpenApiParameter("limit", int, description="Page size, at most 200 (50)."),
+        ],
+        responses={200: AuditPageOutput, **errors(400, 403, 404)},
+    )
+    def get(self, request: Request, dataset_id: int) -> Response:
+        access = Access.of(request)
+        dataset = dataset_get(access=access, dataset_id=dataset_id)
+        access.require_role(dataset, LEAD)
+        reject_unknown_parameters(request, ["cursor", "limit"])
+        try:
+            limit = int(request.query_params.get("limit", "50"))
+            before_id = (
+                decode_cursor(request.query_params["cursor"])
+                if "cursor" in request.query_params
+                else None
+            )
+        except ValueError:
+            raise ValidationError({"cursor": ["Not a cursor, or limit not a number."]}) from None
+        if not 1 <= limit <= 200:
+            raise ValidationError({"limit": ["Must be between 1 and 200."]})
+        events = AuditEvent.objects.filter(dataset_id=dataset.pk)
+        if before_id is not None:
+            events = events.filter(pk__lt=before_id)
+        page = list(events.order_by("-pk")[: limit + 1])
+        more = len(page) > limit
+        page = page[:limit]
+        return Response(
+            {
+                "results": AuditEventOutput(page, many=True).data,
+                "next_cursor": encode_cursor(page[-1].pk) if more else None,
+            }
+        )

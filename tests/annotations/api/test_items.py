@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import io
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from PIL import Image
+
+from annotations.models import Caption, Item
+from tests.annotations.api.conftest import World, image_item
+
+
+def test_items_list_is_scoped_paginated_by_cursor_and_filtered(world: World) -> None:
+    client = world.client(world.annotator)
+    url = f"/api/v1/datasets/{world.a.pk}/items/"
+    first = client.get(url, {"limit": 2})
+    assert first.status_code == 200
+    body = first.json()
+    assert [row["external_id"] for row in body["results"]] == ["alpha-0", "alpha-1"]
+    assert body["results"][0]["caption"] == "A red square."
+    assert body["results"][0]["thumbnail_url"] == (
+        f"/api/v1/items/{world.items[0].pk}/image/thumbnail/"
+    )
+    second = client.get(url, {"limit": 2, "cursor": body["next_cursor"]})
+    assert [row["external_id"] for row in second.json()["results"]] == ["alpha-2"]
+    assert second.json()["next_cursor"] is None
+
+    Item.objects.filter(pk=world.items[1].pk).update(status=Item.Status.DONE)
+    done = client.get(url, {"status": "done"}).json()["results"]
+    assert [row["external_id"] for row in done] == ["alpha-1"]
+    searched = client.get(url, {"q": "square"}).json()["results"]
+    assert len(searched) == 3
+    assert client.get(url, {"q": "circle"}).json()["results"] == []
+    dense = client.get(url, {"density_min": 30}).json()["results"]
+    assert dense == []
+
+
+def test_items_list_query_count_does_not_grow_with_the_page(world: World) -> None:
+    for number in range(3, 13):
+        image_item(world.a, number, "A red square.")
+    client = world.client(world.annotator)
+    url = f"/api/v1/datasets/{world.a.pk}/items/"
+    with CaptureQueriesContext(connection) as small:
+        client.get(url, {"limit": 2})
+    with CaptureQueriesContext(connection) as large:
+        client.get(url, {"limit": 13})
+    assert len(small) == len(large)
+
+
+def test_items_list_rejects_undeclared_and_malformed_parameters(world: World) -> None:
+    client = world.client(world.annotator)
+    url = f"/api/v1/datasets/{world.a.pk}/items/"
+    unknown = client.get(url, {"ordering": "annotator__password"})
+    assert unknown.status_code == 400
+    assert list(unknown.json()["extra"]["fields"]) == ["ordering"]
+    bad_cursor = client.get(url, {"cursor": "not-ours"})
+    assert bad_cursor.status_code == 400
+    assert bad_cursor.json()["extra"]["fields"] == {
+        "cursor": [{"code": "invalid", "message": "Not a cursor this API returned."}]
+    }
+    assert client.get(url, {"status": "finished"}).status_code == 400
+    assert client.get(url, {"limit": 1000}).status_code == 400
+
+
+def test_items_of_another_dataset_are_404(world: World) -> None:
+    outsider = world.client(world.outsider)
+    assert outsider.get(f"/api/v1/datasets/{world.a.pk}/items/").status_code == 404
+    for path in ("", "captions/", "image/original/", "image/thumbnail/"):
+        response = outsider.get(f"/api/v1/items/{world.items[0].pk}/{path}")
+        assert response.status_code == 404, path
+    anonymous = world.client(None).get(f"/api/v1/items/{world.items[0].pk}/")
+    assert anonymous.status_code == 401
+
+
+def test_item_detail_has_facts_vqa_and_image_urls(world: World) -> None:
+    item = world.items[0]
+    body = world.client(world.annotator).get(f"/api/v1/items/{item.pk}/").json()
+    assert body["caption"]["text"] == "A red square."
+    assert [(f["subject"], f["value"], f["span"], f["source"]) for f in body["facts"]] == [
+        ("square", "red", [2, 5], "import")
+    ]
+    assert [(v["question"], v["answer"]) for v in body["vqa_pairs"]] == [("What colour?", "red")]
+    assert body["model_suggestion"] is None
+    assert body["images"] == {
+        kind: f"/api/v1/items/{item.pk}/image/{kind}/"
+        for kind in ("original", "preview", "thumbnail")
+    }
+
+
+def test_annotators_do_not_see_each_others_captions_before_the_item_is_done(
+    world: World,
+) -> None:
+    item = world.items[0]
+    Caption.objects.create(
+        item=item, text="Mine.", origin=Caption.Origin.ANNOTATOR, author=world.annotator
+    )
+    Caption.objects.create(
+        item=item, text="Theirs.", origin=Caption.Origin.ANNOTATOR, author=world.other_annotator
+    )
+    url = f"/api/v1/items/{item.pk}/captions/"
+    mine = [c["text"] for c in world.client(world.annotator).get(url).json()]
+    assert mine == ["Mine.", "A red square."]
+    lead = [c["text"] for c in world.client(world.lead).get(url).json()]
+    assert lead == ["Theirs.", "Mine.", "A red square."]
+    Item.objects.filter(pk=item.pk).update(status=Item.Status.DONE)
+    assert len(world.client(world.annotator).get(url).json()) == 3
+
+
+def test_images_are_served_with_etag_and_answer_304(world: World) -> None:
+    item = world.items[0]
+    client = world.client(world.annotator)
+    thumbnail = client.get(f"/api/v1/items/{item.pk}/image/thumbnail/")
+    assert thumbnail.status_code == 200
+    assert thumbnail["Content-Type"] == "image/jpeg"
+    assert thumbnail["ETag"] == f'"{item.image_sha256}-thumbnail"'
+    assert thumbnail["Cache-Control"] == "private, max-age=86400, immutable"
+    with Image.open(io.BytesIO(b"".join(thumbnail.streaming_content))) as picture:  # type: ignore[attr-defined]
+        assert picture.size == (256, 171)
+    again = client.get(
+        f"/api/v1/items/{item.pk}/image/thumbnail/", HTTP_IF_NONE_MATCH=thumbnail["ETag"]
+    )
+    assert (again.status_code, again.content) == (304, b"")
+    original = client.get(f"/api/v1/items/{item.pk}/image/original/")
+    assert (original.status_code, original["Content-Type"]) == (200, "image/png")
+    assert client.get(f"/api/v1/items/{item.pk}/image/huge/").status_code == 404
