@@ -11,7 +11,12 @@ from annotations.api.annotations import (
 )
 from annotations.api.datasets import DatasetDetailApi, DatasetListApi
 from annotations.api.items import CaptionHistoryApi, ItemDetailApi, ItemImageApi, ItemListApi
-from annotations.api.memberships import DatasetAuditApi, MembershipDetailApi, MembershipListApi
+from annotations.api.memberships import (
+    DatasetAuditApi,
+    ItemAuditApi,
+    MembershipDetailApi,
+    MembershipListApi,
+)
 from annotations.api.urls_auth import urlpatterns as auth_urlpatterns
 from annotations.api.views import CurrentUserApi
 
@@ -49,6 +54,7 @@ urlpatterns = [
         name="annotation-release",
     ),
     path("items/<int:item_id>/", ItemDetailApi.as_view(), name="item-detail"),
+    path("items/<int:item_id>/audit-events/", ItemAuditApi.as_view(), name="item-audit-events"),
     path("items/<int:item_id>/captions/", CaptionHistoryApi.as_view(), name="item-captions"),
     re_path(
         r"^items/(?P<item_id>[0-9]+)/image/(?P<kind>original|preview|thumbnail)/$",

@@ -55,7 +55,7 @@ def membership_remove(*, access: Access, membership: Membership) -> None:
         _check_may_manage(
             access, membership.dataset, role=membership.role, user_id=membership.user_id
         )
-        if membership.user.kd_annotations.filter(  # type: ignore[attr-defined]
+        if membership.user.kd_annotations.filter(
             item__dataset=membership.dataset, status__in=["assigned", "draft"]
         ).exists():
             raise ConflictError(

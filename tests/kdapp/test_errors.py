@@ -123,3 +123,17 @@ def test_a_malformed_request_id_is_replaced(client: Client) -> None:
     assert response.status_code == 200
     assert response["X-Request-ID"] != "<script>"
     assert len(response["X-Request-ID"]) == 32
+
+
+@pytest.mark.urls("kdapp.urls")
+def test_api_docs_are_served_from_our_own_static_files(client: Client, db: None) -> None:
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_user("reader"))
+    page = client.get("/api/docs/")
+    assert page.status_code == 200
+    assert b"/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page.content
+    assert b"//cdn" not in page.content
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+    assert schema.status_code == 200
+    assert schema.json()["info"]["title"] == "KD Studio API"

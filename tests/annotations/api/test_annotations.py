@@ -282,3 +282,24 @@ def test_twenty_annotators_in_parallel_get_twenty_distinct_items(world: World) -
     assert len(leased) == 20
     assert len(set(leased)) == 20
     assert Annotation.objects.filter(status="assigned").count() == 20
+
+
+def test_an_expired_lease_returns_the_item_to_the_pool(world: World) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    held = next_item(world.client(world.annotator), world).json()
+    Annotation.objects.filter(pk=held["id"]).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    taken_over = next_item(world.client(world.other_annotator), world).json()
+    assert taken_over["item_id"] == held["item_id"]
+    assert Annotation.objects.get(pk=held["id"]).status == "expired"
+    late = world.client(world.annotator).patch(
+        f"/api/v1/annotations/{held['id']}/",
+        {"draft_text": "Too late."},
+        content_type="application/json",
+        HTTP_IF_MATCH='"v1"',
+    )
+    assert (late.status_code, late.json()["code"]) == (409, "conflict")

@@ -91,3 +91,26 @@ def test_the_audit_trail_pages_newest_first_for_leads(world: World) -> None:
     assert world.client(world.annotator).get(url).status_code == 403
     assert world.client(world.outsider).get(url).status_code == 404
     assert client.get(url, {"since": "yesterday"}).status_code == 400
+
+
+def test_an_items_audit_trail_shows_its_annotations(world: World) -> None:
+    annotator = world.client(world.annotator)
+    leased = annotator.post(f"/api/v1/datasets/{world.a.pk}/queue/next/").json()
+    annotator.post(
+        f"/api/v1/annotations/{leased['id']}/skip/",
+        {"reason": "Blurred."},
+        content_type="application/json",
+    )
+    url = f"/api/v1/items/{leased['item_id']}/audit-events/"
+    events = world.client(world.lead).get(url).json()["results"]
+    assert [(e["action"], e["actor_label"]) for e in events] == [
+        ("annotation.skip", "ann"),
+        ("annotation.assign", "ann"),
+    ]
+    assert world.client(world.annotator).get(url).status_code == 403
+    assert world.client(world.outsider).get(url).status_code == 404
+    other_item = world.items[1].pk
+    assert world.client(world.lead).get(f"/api/v1/items/{other_item}/audit-events/").json() == {
+        "results": [],
+        "next_cursor": None,
+    }
