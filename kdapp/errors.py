@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -122,6 +123,10 @@ def api_exception_handler(exc: Exception, context: Mapping[str, Any]) -> Respons
     )
 
 
+# CSRF-exempt, as DRF's views are: it changes nothing, and without the exemption Django's CSRF
+# check would answer an unsafe request to an unknown path (from a bearer-token client, which has
+# no CSRF cookie) with its HTML 403 page instead of this JSON 404.
+@csrf_exempt
 def api_not_found(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under /api/, so they answer JSON even with DEBUG on."""
     return error_response(404, "not_found", f"No API endpoint at {request.path}.")

@@ -15,7 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.common import StrictSerializer, errors
+from annotations.api.common import StrictSerializer, errors, storable_json
 from annotations.api.idempotency import idempotent
 from annotations.errors import PreconditionFailedError, PreconditionRequiredError
 from annotations.models import Annotation, Fact
@@ -86,12 +86,13 @@ def annotation_response(annotation: Annotation, code: int = status.HTTP_200_OK) 
 
 
 class DraftInput(StrictSerializer):
-    decisions = serializers.DictField(required=False)
+    decisions = serializers.DictField(required=False, validators=[storable_json])
     added_facts = serializers.ListField(
-        child=serializers.DictField(), required=False, max_length=500
+        child=serializers.DictField(), required=False, max_length=500, validators=[storable_json]
     )
     draft_text = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
-    time_spent_ms = serializers.IntegerField(required=False, min_value=0)
+    # The column is a bigint.
+    time_spent_ms = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
 
 
 class VerdictInput(StrictSerializer):

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.http import HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, CSRFCheck, SessionAuthentication
@@ -70,8 +71,13 @@ def enforce_csrf(request: Request) -> None:
     check = CSRFCheck(_unused_view)
     # process_request reads the csrftoken cookie into request.META, where process_view looks.
     check.process_request(request._request)
-    # DRF's CSRFCheck returns the reason for a refusal instead of Django's 403 page.
-    reason: object = check.process_view(request._request, _unused_view, (), {})
+    try:
+        # DRF's CSRFCheck returns the reason for a refusal instead of Django's 403 page.
+        reason: object = check.process_view(request._request, _unused_view, (), {})
+    except MultiPartParserError:
+        # Django looks for the token in a POST's form fields first, and a multipart body it
+        # cannot parse (no boundary, say) raises instead of being refused.
+        raise exceptions.ParseError() from None
     if reason:
         raise exceptions.PermissionDenied(
             f"CSRF check failed: {reason} Send the csrftoken cookie's value in the X-CSRFToken "

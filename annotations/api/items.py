@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from annotations.api.common import errors, reject_unknown_parameters
 from annotations.images.storage import ensure_rendition, stored_file_path
+from annotations.images.validation import MIME_BY_FORMAT
 from annotations.models import Fact, Item
 from annotations.selectors.access import Access, dataset_get
 from annotations.selectors.items import (
@@ -41,7 +42,7 @@ class ItemListFilters(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Item.Status.choices, required=False)
     density_min = serializers.FloatField(required=False, min_value=0)
     density_max = serializers.FloatField(required=False, min_value=0)
-    has_open_review = serializers.BooleanField(required=False, allow_null=True, default=None)
+    has_open_review = serializers.BooleanField(required=False)
     q = serializers.CharField(required=False, max_length=200)
     cursor = serializers.CharField(required=False, max_length=100)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
@@ -217,7 +218,12 @@ class ItemImageApi(APIView):
 
     @extend_schema(
         operation_id="items_image_get",
-        responses={(200, "image/jpeg"): bytes, 304: None, **errors(404)},
+        # Renditions are JPEG; the original keeps the format it was stored in.
+        responses={
+            **{(200, mime): bytes for mime in sorted(set(MIME_BY_FORMAT.values()))},
+            304: None,
+            **errors(404),
+        },
     )
     def get(self, request: Request, item_id: int, kind: str) -> HttpResponseBase:
         item = item_get(access=Access.of(request), item_id=item_id)

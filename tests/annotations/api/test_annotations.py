@@ -94,6 +94,54 @@ def test_drafts_need_if_match_and_refuse_stale_versions(world: World) -> None:
     assert Annotation.objects.get(pk=annotation["id"]).status == "draft"
 
 
+@pytest.mark.parametrize(
+    ("body", "field", "code", "message"),
+    [
+        (
+            '{"decisions": {"7": {"reason": "\\u0000"}}}',
+            "decisions",
+            "null_characters_not_allowed",
+            "Null characters are not allowed.",
+        ),
+        (
+            '{"added_facts": [{"\\ud800": "x"}]}',
+            "added_facts",
+            "surrogate_characters_not_allowed",
+            "Surrogate characters are not allowed: U+D800.",
+        ),
+        (
+            '{"added_facts": [{"confidence": 1e400}]}',
+            "added_facts",
+            "invalid",
+            "Numbers must be finite.",
+        ),
+        (
+            '{"time_spent_ms": 9223372036854775808}',
+            "time_spent_ms",
+            "max_value",
+            "Ensure this value is less than or equal to 9223372036854775807.",
+        ),
+    ],
+    ids=["nul", "lone-surrogate", "infinity", "beyond-bigint"],
+)
+def test_a_draft_postgres_cannot_store_is_refused(
+    world: World, body: str, field: str, code: str, message: str
+) -> None:
+    # Each was a 500, a DataError from the jsonb or bigint column (schemathesis found the jsonb
+    # ones; a bigint overflow is the same failure in the field beside them).
+    client = world.client(world.annotator)
+    annotation = next_item(client, world).json()
+    response = client.patch(
+        f"/api/v1/annotations/{annotation['id']}/", body, content_type="application/json",
+        HTTP_IF_MATCH='"v1"',
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert response.json()["extra"]["fields"] == {field: [{"code": code, "message": message}]}
+    stored = Annotation.objects.get(pk=annotation["id"])
+    assert (stored.version, stored.decisions, stored.added_facts) == (1, {}, [])
+    assert not AuditEvent.objects.filter(action="annotation.update").exists()
+
+
 def test_other_annotators_cannot_see_or_touch_an_annotation(world: World) -> None:
     annotation = next_item(world.client(world.annotator), world).json()
     url = f"/api/v1/annotations/{annotation['id']}/"

@@ -531,6 +531,25 @@ def test_a_post_from_another_origin_is_refused_even_with_the_token(
     )
 
 
+@pytest.mark.parametrize("path", [LOGIN, PROBE], ids=["login", "session-post"])
+def test_a_multipart_body_without_a_boundary_is_a_parse_error(
+    browser: Client, user: User, path: str
+) -> None:
+    # schemathesis found a 500: the CSRF check reads a POST's form fields, and Django raises on
+    # a multipart body it cannot split.
+    browser.force_login(user)
+    token = csrf_token(browser)
+
+    response = browser.post(path, b"{}", content_type="multipart/form-data", HTTP_X_CSRFTOKEN=token)
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "code": "parse_error",
+        "message": "The request body could not be parsed.",
+        "extra": {},
+    }
+
+
 def test_a_bearer_post_needs_no_csrf_token(browser: Client, user: User) -> None:
     _, secret = make_token(user)
     response = post_json(browser, PROBE, {}, **bearer(secret))

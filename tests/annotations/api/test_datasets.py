@@ -94,6 +94,33 @@ def test_create_rejects_unknown_fields_duplicates_and_bad_values(world: World) -
     assert Dataset.objects.count() == 2
 
 
+def test_create_and_update_refuse_values_of_another_json_type(world: World) -> None:
+    # schemathesis found {"name": 0} accepted and stored as "0": the schema says string.
+    client = world.client(world.admin)
+    created = client.post(
+        "/api/v1/datasets/",
+        {"slug": "gamma", "name": 0, "annotators_per_item": "2", "disagreement_threshold": True},
+        content_type="application/json",
+    )
+    assert created.status_code == 400
+    assert created.json()["extra"]["fields"] == {
+        "annotators_per_item": [{"code": "invalid", "message": "A valid integer is required."}],
+        "disagreement_threshold": [{"code": "invalid", "message": "A valid number is required."}],
+        "name": [{"code": "invalid", "message": "Not a valid string."}],
+    }
+    assert not Dataset.objects.filter(slug="gamma").exists()
+    updated = client.patch(
+        f"/api/v1/datasets/{world.a.pk}/", {"guidelines": 42}, content_type="application/json"
+    )
+    assert updated.status_code == 400
+    assert updated.json()["extra"]["fields"] == {
+        "guidelines": [{"code": "invalid", "message": "Not a valid string."}]
+    }
+    world.a.refresh_from_db()
+    assert world.a.guidelines == ""
+    assert not AuditEvent.objects.filter(action__startswith="dataset.").exists()
+
+
 def test_admins_update_and_leads_cannot(world: World) -> None:
     url = f"/api/v1/datasets/{world.a.pk}/"
     denied = world.client(world.lead).patch(
