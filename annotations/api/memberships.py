@@ -108,8 +108,11 @@ AUDIT_PAGE_PARAMETERS = [
 def audit_page(request: Request, events: QuerySet[AuditEvent]) -> Response:
     """One page of ``events``, newest first, continuing before the cursor's event."""
     reject_unknown_parameters(request, ["cursor", "limit"])
+    raw_limit = request.query_params.get("limit", "50")
     try:
-        limit = int(request.query_params.get("limit", "50"))
+        if not raw_limit.isascii() or not raw_limit.isdigit():
+            raise ValueError(raw_limit)
+        limit = int(raw_limit)
         before_id = (
             decode_cursor(request.query_params["cursor"])
             if "cursor" in request.query_params

@@ -84,6 +84,15 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, refusing those too large for one (``1e400`` would become
+    infinity, which Postgres's jsonb cannot store)."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:40]} is too large")
+    return value
+
+
 def loads_json(data: str | bytes, *, line_number: int | None = None) -> Any:
     """Parse strict JSON (no NaN/Infinity). Raises InvalidRecord(invalid_json).
 
@@ -91,7 +100,7 @@ def loads_json(data: str | bytes, *, line_number: int | None = None) -> Any:
     """
     where = f" on line {line_number}" if line_number is not None else ""
     try:
-        return json.loads(data, parse_constant=_reject_constant)
+        return json.loads(data, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         position = (
             f"column {error.colno}"

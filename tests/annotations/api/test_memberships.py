@@ -114,3 +114,11 @@ def test_an_items_audit_trail_shows_its_annotations(world: World) -> None:
         "results": [],
         "next_cursor": None,
     }
+
+
+def test_the_audit_trail_limit_must_be_plain_digits(world: World) -> None:
+    url = f"/api/v1/datasets/{world.a.pk}/audit-events/"
+    client = world.client(world.lead)
+    for limit in ("1_0", " 5 ", "\u0665", "0", "201"):
+        assert client.get(url, {"limit": limit}).status_code == 400, limit
+    assert client.get(url, {"limit": "5"}).status_code == 200

@@ -395,3 +395,16 @@ def test_duplicates_of_an_image_contribute_their_vqa_pairs_once(tmp_path: Path) 
         )
         assert (again.imported, again.vqa_pairs) == (0, 0)
     assert VqaPair.objects.count() == 3
+
+
+def test_a_number_too_large_for_a_float_is_a_bad_record_not_a_crash(tmp_path: Path) -> None:
+    jpeg(tmp_path / "images" / "cat.jpg")
+    png(tmp_path / "images" / "dog.png")
+    source = tmp_path / "data.jsonl"
+    source.write_text(
+        '{"id": "big", "image": "images/cat.jpg", "metadata": {"score": 1e400}}\n'
+        '{"id": "ok", "image": "images/dog.png"}\n'
+    )
+    summary = run(DatasetFactory(), source)
+    assert summary.imported == 1
+    assert [(r.source, r.code) for r in summary.rejected] == [("data.jsonl:1", "invalid_json")]
