@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 _WHITESPACE = re.compile(r"\s+")
 _EDGE_PUNCTUATION = " \t\n.,;:!?\"'()[]{}\u00ab\u00bb\u201c\u201d\u2018\u2019"
@@ -39,3 +40,20 @@ def distinct_fact_count(facts: Iterable[tuple[str, str, str]]) -> int:
 
 def density(fact_count: int, words: int) -> float:
     return 0.0 if words == 0 else fact_count * 100 / words
+
+
+@dataclass(frozen=True)
+class CaptionMetrics:
+    words: int
+    facts: int
+    density: float
+
+    def as_fields(self) -> dict[str, float | int]:
+        """The Caption model's fields that store these metrics."""
+        return {"word_count": self.words, "fact_count": self.facts, "density": self.density}
+
+
+def caption_metrics(text: str, facts: Iterable[tuple[str, str, str]]) -> CaptionMetrics:
+    """Words, distinct facts and density of a caption with these (subject, predicate, value)."""
+    words, count = word_count(text), distinct_fact_count(facts)
+    return CaptionMetrics(words, count, density(count, words))

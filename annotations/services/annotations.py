@@ -16,7 +16,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotations.enrichment.metrics import density, distinct_fact_count, word_count
+from annotations.enrichment.metrics import caption_metrics
 from annotations.errors import ConflictError, DomainError, PreconditionFailedError
 from annotations.models import Annotation, AuditAction, Caption, Dataset, Fact, Item
 from annotations.models.items import MAX_CAPTION_LENGTH
@@ -241,16 +241,13 @@ def annotation_submit(
         triples = [(f.subject, f.predicate, value) for f, value, _ in kept] + [
             (f.subject, f.predicate, f.value) for f in added
         ]
-        words, count = word_count(text), distinct_fact_count(triples)
         caption = Caption.objects.create(
             item=item,
             text=text,
             origin=Caption.Origin.ANNOTATOR,
             parent_id=locked.base_caption_id,
             author_id=user.pk,
-            word_count=words,
-            fact_count=count,
-            density=density(count, words),
+            **caption_metrics(text, triples).as_fields(),
         )
         rows = []
         for position, (base, value, source) in enumerate(kept):

@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.enrichment.metrics import density, distinct_fact_count, word_count
+from annotations.enrichment.metrics import caption_metrics
 from annotations.images.storage import StoredImage, store_image_file
 from annotations.images.validation import ImageRejected
 from annotations.importers.formats import read_sources
@@ -284,15 +284,14 @@ def _import_batch(
         for record, item in new:
             if record.caption is None:
                 continue
-            words = word_count(record.caption)
-            facts = distinct_fact_count((f.subject, f.predicate, f.value) for f in record.facts)
+            metrics = caption_metrics(
+                record.caption, ((f.subject, f.predicate, f.value) for f in record.facts)
+            )
             caption = Caption(
                 item=item,
                 text=record.caption,
                 origin=Caption.Origin.IMPORT,
-                word_count=words,
-                fact_count=facts,
-                density=density(facts, words),
+                **metrics.as_fields(),
             )
             captions.append((record, item, caption))
         Caption.objects.bulk_create([caption for _, _, caption in captions], batch_size=1000)
