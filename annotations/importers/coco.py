@@ -13,10 +13,10 @@ from annotations.importers.fields import (
     display,
     extra_fields,
     json_type,
-    load_json_document,
     parse_caption,
     parse_external_id,
     quote,
+    read_document_of_kind,
     resolve_image,
 )
 from annotations.importers.records import ErrorCode, ImportRecord, ImportResult, RecordError
@@ -60,16 +60,7 @@ def read_coco_captions(path: Path) -> Iterator[ImportResult]:
     ``caption`` at all (an instances or keypoints file) yields one ``unsupported_source``.
     Sources: ``"captions.json:images[0]"``, ``"captions.json:annotations[1]"`` (0-based).
     """
-    name = display(path.name)
-    try:
-        document = load_json_document(path)
-    except InvalidRecord as invalid:
-        yield invalid.at(name)
-        return
-    if not is_coco_captions(document):
-        yield RecordError(name, ErrorCode.UNSUPPORTED_SOURCE, EXPECTED)
-        return
-    yield from coco_caption_records(path, document)
+    yield from read_document_of_kind(path, is_coco_captions, EXPECTED, coco_caption_records)
 
 
 def coco_caption_records(path: Path, document: Mapping[str, Any]) -> Iterator[ImportResult]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
@@ -25,6 +25,7 @@ from annotations.importers.records import (
     MAX_TEXT_CHARS,
     ErrorCode,
     FactRecord,
+    ImportResult,
     RecordError,
     VqaRecord,
 )
@@ -383,6 +384,29 @@ def load_json_document(path: Path) -> Any:
         ) from None
     # Bytes, so json detects a UTF-8 byte-order mark (and UTF-16/32, which JSON allows).
     return loads_json(data)
+
+
+def read_document_of_kind(
+    path: Path,
+    is_kind: Callable[[Any], bool],
+    expected: str,
+    records: Callable[[Path, Any], Iterator[ImportResult]],
+) -> Iterator[ImportResult]:
+    """Parse the JSON file at ``path`` and hand it to ``records`` if ``is_kind`` accepts it.
+
+    An unreadable or malformed file, or one of another shape (``expected`` says which shape was
+    wanted), yields one RecordError for the whole file.
+    """
+    name = display(path.name)
+    try:
+        document = load_json_document(path)
+    except InvalidRecord as invalid:
+        yield invalid.at(name)
+        return
+    if not is_kind(document):
+        yield RecordError(name, ErrorCode.UNSUPPORTED_SOURCE, expected)
+        return
+    yield from records(path, document)
 
 
 @dataclass(frozen=True, slots=True)

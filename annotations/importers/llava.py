@@ -14,18 +14,17 @@ from annotations.importers.fields import (
     display,
     extra_fields,
     json_type,
-    load_json_document,
     parse_caption,
     parse_external_id,
     parse_vqa_pair,
     quote,
+    read_document_of_kind,
     resolve_image,
 )
 from annotations.importers.records import (
     ErrorCode,
     ImportRecord,
     ImportResult,
-    RecordError,
     VqaRecord,
 )
 
@@ -105,16 +104,7 @@ def read_llava(path: Path) -> Iterator[ImportResult]:
     VQA pair; every later pair is a VQA pair. An empty side is ``invalid_vqa``. Sources:
     ``"llava.json:[0]"`` (0-based).
     """
-    name = display(path.name)
-    try:
-        document = load_json_document(path)
-    except InvalidRecord as invalid:
-        yield invalid.at(name)
-        return
-    if not is_llava(document):
-        yield RecordError(name, ErrorCode.UNSUPPORTED_SOURCE, EXPECTED)
-        return
-    yield from llava_records(path, document)
+    yield from read_document_of_kind(path, is_llava, EXPECTED, llava_records)
 
 
 def llava_records(path: Path, document: Sequence[Any]) -> Iterator[ImportResult]:

@@ -14,8 +14,8 @@ from annotations.importers.fields import (
     InvalidRecord,
     display,
     json_type,
-    load_json_document,
     parse_vqa_text,
+    read_document_of_kind,
     resolve_image,
 )
 from annotations.importers.records import (
@@ -351,13 +351,6 @@ def _add_file(
     add: Callable[[Path, Mapping[str, Any]], Iterator[RecordError]],
 ) -> Iterator[RecordError]:
     # A function of its own so that the parsed document is freed before the next is read.
-    name = display(path.name)
-    try:
-        document = load_json_document(path)
-    except InvalidRecord as invalid:
-        yield invalid.at(name)
-        return
-    if not is_kind(document):
-        yield RecordError(name, ErrorCode.UNSUPPORTED_SOURCE, expected)
-        return
-    yield from add(path, document)
+    for result in read_document_of_kind(path, is_kind, expected, add):
+        assert isinstance(result, RecordError)  # add() yields errors only
+        yield result
