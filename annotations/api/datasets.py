@@ -38,6 +38,8 @@ class DatasetOutput(serializers.Serializer[Any]):
     your_role = serializers.SerializerMethodField()
     progress = serializers.SerializerMethodField()
     density_mean = serializers.SerializerMethodField()
+    coverage_mean = serializers.SerializerMethodField()
+    vqa_support_mean = serializers.SerializerMethodField()
 
     def get_your_role(self, dataset: Dataset) -> str | None:
         access: Access = self.context["access"]
@@ -51,6 +53,12 @@ class DatasetOutput(serializers.Serializer[Any]):
 
     def get_density_mean(self, dataset: Dataset) -> float | None:
         return getattr(dataset, "density_mean", None)
+
+    def get_coverage_mean(self, dataset: Dataset) -> float | None:
+        return getattr(dataset, "coverage_mean", None)
+
+    def get_vqa_support_mean(self, dataset: Dataset) -> float | None:
+        return getattr(dataset, "vqa_support_mean", None)
 
 
 class DatasetInput(StrictSerializer):

@@ -30,6 +30,8 @@ from annotations.selectors.items import (
     item_list,
 )
 
+METRICS = ("density", "coverage", "vqa_support")
+
 
 def image_urls(item: Item) -> dict[str, str]:
     return {
@@ -42,10 +44,21 @@ class ItemListFilters(serializers.Serializer[Any]):
     status = serializers.ChoiceField(choices=Item.Status.choices, required=False)
     density_min = serializers.FloatField(required=False, min_value=0)
     density_max = serializers.FloatField(required=False, min_value=0)
+    coverage_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    coverage_max = serializers.FloatField(required=False, min_value=0, max_value=1)
+    vqa_support_min = serializers.FloatField(required=False, min_value=0, max_value=1)
+    vqa_support_max = serializers.FloatField(required=False, min_value=0, max_value=1)
     has_open_review = serializers.BooleanField(required=False)
     q = serializers.CharField(required=False, max_length=200)
     cursor = serializers.CharField(required=False, max_length=100)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        for metric in METRICS:
+            low, high = attrs.get(f"{metric}_min"), attrs.get(f"{metric}_max")
+            if low is not None and high is not None and low > high:
+                raise ValidationError({f"{metric}_min": [f"Must not exceed {metric}_max."]})
+        return attrs
 
 
 class ItemSummaryOutput(serializers.Serializer[Any]):
@@ -55,18 +68,14 @@ class ItemSummaryOutput(serializers.Serializer[Any]):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     caption = serializers.SerializerMethodField()
-    fact_count = serializers.SerializerMethodField()
-    density = serializers.SerializerMethodField()
+    fact_count = serializers.IntegerField(allow_null=True)
+    density = serializers.FloatField(allow_null=True)
+    coverage = serializers.FloatField(allow_null=True)
+    vqa_support = serializers.FloatField(allow_null=True)
     thumbnail_url = serializers.SerializerMethodField()
 
     def get_caption(self, item: Item) -> str | None:
         return item.current_caption.text if item.current_caption else None
-
-    def get_fact_count(self, item: Item) -> int | None:
-        return item.current_caption.fact_count if item.current_caption else None
-
-    def get_density(self, item: Item) -> float | None:
-        return item.current_caption.density if item.current_caption else None
 
     def get_thumbnail_url(self, item: Item) -> str:
         return image_urls(item)["thumbnail"]
@@ -133,6 +142,10 @@ class ItemDetailOutput(serializers.Serializer[Any]):
     height = serializers.IntegerField(source="item.height")
     mime = serializers.CharField(source="item.mime")
     metadata = serializers.JSONField(source="item.metadata")
+    fact_count = serializers.IntegerField(source="item.fact_count", allow_null=True)
+    density = serializers.FloatField(source="item.density", allow_null=True)
+    coverage = serializers.FloatField(source="item.coverage", allow_null=True)
+    vqa_support = serializers.FloatField(source="item.vqa_support", allow_null=True)
     images = serializers.DictField(child=serializers.CharField())
     caption = CaptionOutput(source="item.current_caption", allow_null=True)
     facts = FactOutput(many=True)
@@ -142,8 +155,12 @@ class ItemDetailOutput(serializers.Serializer[Any]):
 
 ITEM_FILTER_PARAMETERS = [
     OpenApiParameter("status", str, enum=Item.Status.values),
-    OpenApiParameter("density_min", float),
-    OpenApiParameter("density_max", float),
+    OpenApiParameter("density_min", float, description="Facts per 100 words, at least."),
+    OpenApiParameter("density_max", float, description="Facts per 100 words, at most."),
+    OpenApiParameter("coverage_min", float, description="Share of reference facts, 0 to 1."),
+    OpenApiParameter("coverage_max", float, description="Share of reference facts, 0 to 1."),
+    OpenApiParameter("vqa_support_min", float, description="Share of VQA pairs, 0 to 1."),
+    OpenApiParameter("vqa_support_max", float, description="Share of VQA pairs, 0 to 1."),
     OpenApiParameter("has_open_review", bool),
     OpenApiParameter("q", str, description="Words that the current caption contains."),
     OpenApiParameter("cursor", str, description="next_cursor of the previous page."),
@@ -174,8 +191,11 @@ class ItemListApi(APIView):
             dataset=dataset,
             filters=ItemFilters(
                 status=values.get("status"),
-                density_min=values.get("density_min"),
-                density_max=values.get("density_max"),
+                **{
+                    f"{metric}_{end}": values.get(f"{metric}_{end}")
+                    for metric in METRICS
+                    for end in ("min", "max")
+                },
                 has_open_review=values.get("has_open_review"),
                 text=values.get("q"),
             ),

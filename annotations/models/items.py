@@ -24,6 +24,13 @@ class Item(models.Model):
     - the unique (dataset, id)-leading constraints below also serve the item list's keyset
       pagination and the export scan (``WHERE dataset_id = ? AND id > ? ORDER BY id``) through
       ``item_dataset_id``.
+    - ``item_density``, ``item_coverage``, ``item_vqa_support``: the item list's metric range
+      filters (``WHERE dataset_id = ? AND coverage BETWEEN ? AND ?``).
+
+    ``fact_count``, ``density``, ``coverage`` and ``vqa_support`` are the current caption's
+    metrics (``annotations.enrichment.metrics``), kept on the item so that filtering and sorting
+    a large dataset by them needs no join; ``annotations.services.metrics`` refreshes them
+    whenever the current caption, the final facts or the VQA pairs change.
     """
 
     class Status(models.TextChoices):
@@ -49,6 +56,14 @@ class Item(models.Model):
     import_job = models.ForeignKey(
         "Job", null=True, blank=True, on_delete=models.SET_NULL, related_name="imported_items"
     )
+    fact_count = models.PositiveIntegerField(null=True, blank=True)
+    density = models.FloatField(null=True, blank=True, help_text="Facts per 100 words.")
+    coverage = models.FloatField(
+        null=True, blank=True, help_text="Share of the reference facts the caption states."
+    )
+    vqa_support = models.FloatField(
+        null=True, blank=True, help_text="Share of the VQA pairs the caption supports."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,10 +83,24 @@ class Item(models.Model):
                 condition=models.Q(image_sha256__regex=r"^[0-9a-f]{64}$"),
                 name="item_sha256_hex",
             ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(coverage__isnull=True)
+                    | (models.Q(coverage__gte=0) & models.Q(coverage__lte=1))
+                )
+                & (
+                    models.Q(vqa_support__isnull=True)
+                    | (models.Q(vqa_support__gte=0) & models.Q(vqa_support__lte=1))
+                ),
+                name="item_metric_shares_unit_interval",
+            ),
         ]
         indexes = [
             models.Index(fields=["dataset", "status", "id"], name="item_queue"),
             models.Index(fields=["dataset", "id"], name="item_dataset_id"),
+            models.Index(fields=["dataset", "density"], name="item_density"),
+            models.Index(fields=["dataset", "coverage"], name="item_coverage"),
+            models.Index(fields=["dataset", "vqa_support"], name="item_vqa_support"),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,8 @@ MAX_PAGE_SIZE = 200
 
 
 def dataset_list_with_progress(*, access: Access) -> QuerySet[Dataset]:
-    """Visible datasets with item counts per status and the mean density of current captions."""
+    """Visible datasets with item counts per status and the means of the current captions'
+    density, coverage and VQA support."""
     per_status = {
         f"count_{status}": Count("items", filter=Q(items__status=status))
         for status in Item.Status.values
@@ -27,7 +28,9 @@ def dataset_list_with_progress(*, access: Access) -> QuerySet[Dataset]:
         access.datasets()
         .annotate(
             count_total=Count("items"),
-            density_mean=Avg("items__current_caption__density"),
+            density_mean=Avg("items__density"),
+            coverage_mean=Avg("items__coverage"),
+            vqa_support_mean=Avg("items__vqa_support"),
             **per_status,
         )
         .order_by("slug")
@@ -39,6 +42,10 @@ class ItemFilters:
     status: str | None = None
     density_min: float | None = None
     density_max: float | None = None
+    coverage_min: float | None = None
+    coverage_max: float | None = None
+    vqa_support_min: float | None = None
+    vqa_support_max: float | None = None
     has_open_review: bool | None = None
     text: str | None = None
 
@@ -69,10 +76,14 @@ def item_list(
     items = Item.objects.filter(dataset=dataset).select_related("current_caption")
     if filters.status is not None:
         items = items.filter(status=filters.status)
-    if filters.density_min is not None:
-        items = items.filter(current_caption__density__gte=filters.density_min)
-    if filters.density_max is not None:
-        items = items.filter(current_caption__density__lte=filters.density_max)
+    for metric in ("density", "coverage", "vqa_support"):
+        # An item without the metric (no caption, no reference facts, no VQA pairs) matches no
+        # range: NULL compares as unknown.
+        low, high = getattr(filters, f"{metric}_min"), getattr(filters, f"{metric}_max")
+        if low is not None:
+            items = items.filter(**{f"{metric}__gte": low})
+        if high is not None:
+            items = items.filter(**{f"{metric}__lte": high})
     if filters.has_open_review is not None:
         open_review = Exists(Review.objects.filter(item=OuterRef("pk"), status=Review.Status.OPEN))
         items = items.filter(open_review if filters.has_open_review else ~open_review)

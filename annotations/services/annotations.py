@@ -21,6 +21,7 @@ from annotations.errors import ConflictError, DomainError, PreconditionFailedErr
 from annotations.models import Annotation, AuditAction, Caption, Dataset, Fact, Item
 from annotations.models.items import MAX_CAPTION_LENGTH
 from annotations.services.audit import Actor, audit_record
+from annotations.services.metrics import refresh_item_metrics
 
 LEASE = timedelta(minutes=30)
 OPEN = [Annotation.Status.ASSIGNED, Annotation.Status.DRAFT]
@@ -313,6 +314,7 @@ def annotation_submit(
             else:
                 item.status = Item.Status.IN_REVIEW
             item.save(update_fields=["status", "current_caption", "updated_at"])
+            refresh_item_metrics([item.pk])
         audit_record(
             actor=actor,
             action=AuditAction.ANNOTATION_SUBMIT,

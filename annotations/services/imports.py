@@ -40,6 +40,7 @@ from annotations.models import (
     VqaPair,
 )
 from annotations.services.audit import Actor, audit_record
+from annotations.services.metrics import refresh_item_metrics
 
 
 @dataclass(frozen=True)
@@ -343,6 +344,7 @@ def _import_batch(
                 if key not in known and key not in unique_rows
             ]
         VqaPair.objects.bulk_create(vqa_rows, batch_size=2000)
+        refresh_item_metrics([item.pk for _, item in new] + [pair.item_id for pair in vqa_rows])
 
         counts = {
             "imported": len(new),

@@ -12,8 +12,10 @@ from django.test import Client
 from PIL import Image
 from pytest_django.fixtures import Settings
 
+from annotations.enrichment.metrics import caption_metrics
 from annotations.images.storage import store_image
 from annotations.models import Caption, Dataset, Fact, Item, Membership, VqaPair
+from annotations.services.metrics import refresh_item_metrics
 from tests.annotations.factories import DatasetFactory, UserFactory
 
 
@@ -52,8 +54,8 @@ def image_item(dataset: Dataset, number: int, caption: str | None = None) -> Ite
     if caption is not None:
         text = caption
         created = Caption.objects.create(
-            item=item, text=text, origin=Caption.Origin.IMPORT, word_count=4, fact_count=1,
-            density=25.0,
+            item=item, text=text, origin=Caption.Origin.IMPORT,
+            **caption_metrics(text, [("square", "colour", "red")]).as_fields(),
         )  # fmt: skip
         Fact.objects.create(
             caption=created, kind=Fact.Kind.OBJECT, subject="square", predicate="colour",
@@ -61,6 +63,8 @@ def image_item(dataset: Dataset, number: int, caption: str | None = None) -> Ite
         )  # fmt: skip
         item.current_caption = created
         item.save(update_fields=["current_caption"])
+        refresh_item_metrics([item.pk])
+        item.refresh_from_db()
     return item
 
 
@@ -78,4 +82,6 @@ def world(db: None, settings: Settings, tmp_path: Path) -> World:
     VqaPair.objects.create(
         item=items[0], question="What colour?", answer="red", digest="a" * 64, origin="import"
     )
+    refresh_item_metrics([items[0].pk])
+    items[0].refresh_from_db()
     return World(a, b, admin, users["lead"], users["ann"], users["ann2"], users["outsider"], items)

@@ -201,6 +201,13 @@ def test_submit_creates_the_annotators_caption_and_facts(world: World) -> None:
     # Overlap 1: the annotator's caption is final.
     assert (item.status, item.current_caption_id) == ("done", caption.pk)
     assert AuditEvent.objects.filter(action="annotation.submit").count() == 1
+    # The item's metrics follow its new current caption: two facts in seven words; the
+    # reference is the final caption's two facts and the VQA pair's "red", which it no longer
+    # states.
+    assert (item.fact_count, item.density, item.coverage, item.vqa_support) == (
+        2, 200 / 7, 2 / 3, 0.0,
+    )  # fmt: skip
+    assert list(item.vqa_pairs.values_list("answer", "is_supported")) == [("red", False)]
 
 
 @pytest.mark.parametrize(

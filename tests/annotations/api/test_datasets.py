@@ -34,7 +34,10 @@ def test_the_list_carries_progress_and_density_in_constant_queries(world: World)
         "in_review": 0,
         "done": 0,
     }
-    assert alpha["density_mean"] == 25.0
+    # "A red square.": one fact in three words on each of the three items.
+    assert alpha["density_mean"] == 100 / 3
+    # Only alpha-0 has a reference fact (from its VQA pair), and its caption states it.
+    assert (alpha["coverage_mean"], alpha["vqa_support_mean"]) == (1.0, 1.0)
     assert alpha["your_role"] == "admin"
     # Session, user, the annotated list; no query per dataset.
     assert len(queries) == 3

@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from drf_spectacular.generators import SchemaGenerator
 from PIL import Image
 
-from annotations.models import Caption, Item
+from annotations.models import Caption, Item, VqaPair
+from annotations.services.metrics import refresh_item_metrics
 from tests.annotations.api.conftest import World, image_item
 
 
@@ -32,8 +33,49 @@ def test_items_list_is_scoped_paginated_by_cursor_and_filtered(world: World) -> 
     searched = client.get(url, {"q": "square"}).json()["results"]
     assert len(searched) == 3
     assert client.get(url, {"q": "circle"}).json()["results"] == []
-    dense = client.get(url, {"density_min": 30}).json()["results"]
-    assert dense == []
+    # One fact in three words: density 33.3 on every item.
+    dense = client.get(url, {"density_min": 33.3, "density_max": 33.4}).json()["results"]
+    assert [row["external_id"] for row in dense] == ["alpha-0", "alpha-1", "alpha-2"]
+    assert client.get(url, {"density_min": 34}).json()["results"] == []
+
+
+def test_items_list_filters_by_coverage_and_vqa_support(world: World) -> None:
+    # alpha-0 has a VQA pair its caption supports (coverage 1); alpha-1 gets one it does not
+    # (coverage 0); alpha-2 has no reference facts, so no coverage, and matches no range.
+    VqaPair.objects.create(
+        item=world.items[1], question="How many circles are there?", answer="two",
+        digest="b" * 64, origin=VqaPair.Origin.IMPORT,
+    )  # fmt: skip
+    refresh_item_metrics([world.items[1].pk])
+    client = world.client(world.annotator)
+    url = f"/api/v1/datasets/{world.a.pk}/items/"
+
+    def ids(**query: object) -> list[tuple[str, float | None, float | None]]:
+        rows = client.get(url, query).json()["results"]
+        return [(row["external_id"], row["coverage"], row["vqa_support"]) for row in rows]
+
+    assert ids(coverage_min=0.5) == [("alpha-0", 1.0, 1.0)]
+    assert ids(coverage_max=0.5) == [("alpha-1", 0.0, 0.0)]
+    assert ids(coverage_min=0, coverage_max=1) == [("alpha-0", 1.0, 1.0), ("alpha-1", 0.0, 0.0)]
+    assert ids(vqa_support_max=0) == [("alpha-1", 0.0, 0.0)]
+    assert ids(coverage_min=0.5, status="done") == []
+    everything = ids()
+    assert everything[2] == ("alpha-2", None, None)
+
+    inverted = client.get(url, {"coverage_min": 0.8, "coverage_max": 0.2})
+    assert (inverted.status_code, inverted.json()["extra"]["fields"]) == (
+        400,
+        {"coverage_min": [{"code": "invalid", "message": "Must not exceed coverage_max."}]},
+    )
+    above_one = client.get(url, {"coverage_max": 1.5})
+    assert (above_one.status_code, above_one.json()["extra"]["fields"]) == (
+        400,
+        {
+            "coverage_max": [
+                {"code": "max_value", "message": "Ensure this value is less than or equal to 1."}
+            ]
+        },
+    )
 
 
 def test_items_list_query_count_does_not_grow_with_the_page(world: World) -> None:
@@ -97,7 +139,12 @@ def test_item_detail_has_facts_vqa_and_image_urls(world: World) -> None:
     assert [(f["subject"], f["value"], f["span"], f["source"]) for f in body["facts"]] == [
         ("square", "red", [2, 5], "import")
     ]
-    assert [(v["question"], v["answer"]) for v in body["vqa_pairs"]] == [("What colour?", "red")]
+    assert [(v["question"], v["answer"], v["is_supported"]) for v in body["vqa_pairs"]] == [
+        ("What colour?", "red", True)
+    ]
+    assert [body[name] for name in ("fact_count", "density", "coverage", "vqa_support")] == [
+        1, 100 / 3, 1.0, 1.0,
+    ]  # fmt: skip
     assert body["model_suggestion"] is None
     assert body["images"] == {
         kind: f"/api/v1/items/{item.pk}/image/{kind}/"

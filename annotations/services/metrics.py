@@ -1,0 +1,97 @@
+"""Keeping items' metric columns and VQA support flags in step with their captions.
+
+The definitions live in ``annotations.enrichment.metrics``; this module only reads what they
+need in a fixed number of queries per batch and writes the results back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+
+from annotations.enrichment.metrics import Triple, item_metrics
+from annotations.models import Caption, Fact, Item, VqaPair
+
+BATCH = 2000
+FINAL_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.ADJUDICATION)
+METRIC_FIELDS = ("fact_count", "density", "coverage", "vqa_support")
+
+
+def refresh_item_metrics(item_ids: Iterable[int]) -> int:
+    """Recompute the metrics of these items; returns how many items changed.
+
+    Five queries per batch of items whatever its size: items, their current captions' facts,
+    their final captions' facts, their VQA pairs, and the two bulk updates.
+    """
+    changed = 0
+    for batch in _batches(sorted(set(item_ids))):
+        changed += _refresh_batch(batch)
+    return changed
+
+
+def refresh_dataset_metrics(dataset_id: int) -> int:
+    """Recompute every item of a dataset (after a change to the metric definitions)."""
+    ids = Item.objects.filter(dataset_id=dataset_id).order_by("pk").values_list("pk", flat=True)
+    return refresh_item_metrics(ids.iterator(chunk_size=BATCH))
+
+
+def _batches(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), BATCH):
+        yield ids[start : start + BATCH]
+
+
+def _refresh_batch(item_ids: list[int]) -> int:
+    items = list(
+        Item.objects.filter(pk__in=item_ids).select_related("current_caption").only(
+            "pk", "status", "fact_count", "density", "coverage", "vqa_support",
+            "current_caption__text", "current_caption__origin",
+        )
+    )  # fmt: skip
+    current_ids = [item.current_caption_id for item in items if item.current_caption_id]
+    final_ids = {
+        item.current_caption_id
+        for item in items
+        if item.current_caption is not None
+        and item.status == Item.Status.DONE
+        and item.current_caption.origin in FINAL_ORIGINS
+    }
+    facts_by_caption: dict[int, list[Triple]] = defaultdict(list)
+    for caption_id, subject, predicate, value in (
+        Fact.objects.filter(caption_id__in=current_ids)
+        .order_by("caption_id", "position")
+        .values_list("caption_id", "subject", "predicate", "value")
+    ):
+        facts_by_caption[caption_id].append((subject, predicate, value))
+    pairs_by_item: dict[int, list[VqaPair]] = defaultdict(list)
+    for pair in (
+        VqaPair.objects.filter(item_id__in=item_ids)
+        .order_by("pk")
+        .only("pk", "item_id", "question", "answer", "is_supported")
+    ):
+        pairs_by_item[pair.item_id].append(pair)
+
+    items_to_save: list[Item] = []
+    pairs_to_save: list[VqaPair] = []
+    for item in items:
+        pairs = pairs_by_item[item.pk]
+        caption = item.current_caption
+        metrics = item_metrics(
+            (caption.text, facts_by_caption[caption.pk]) if caption is not None else None,
+            facts_by_caption[caption.pk] if caption is not None and caption.pk in final_ids else [],
+            [(pair.question, pair.answer) for pair in pairs],
+        )
+        fields = metrics.as_fields()
+        if any(getattr(item, name) != stored for name, stored in fields.items()):
+            for name, stored in fields.items():
+                setattr(item, name, stored)
+            items_to_save.append(item)
+        for pair, supported in zip(pairs, metrics.supported, strict=True):
+            flag = supported if caption is not None else None
+            if pair.is_supported != flag:
+                pair.is_supported = flag
+                pairs_to_save.append(pair)
+    if items_to_save:
+        Item.objects.bulk_update(items_to_save, list(METRIC_FIELDS), batch_size=BATCH)
+    if pairs_to_save:
+        VqaPair.objects.bulk_update(pairs_to_save, ["is_supported"], batch_size=BATCH)
+    return len(items_to_save)
