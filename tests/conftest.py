@@ -11,15 +11,28 @@ import os
 from kdapp.embedded.runtime import prepare_environment
 
 os.environ["DJANGO_SETTINGS_MODULE"] = "kdapp.settings.test"
+# Models load only from the directories the tests build; nothing may reach for the Hub.
+os.environ["HF_HUB_OFFLINE"] = "1"
 prepare_environment()
 
 import django  # noqa: E402
 
 django.setup()
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
 from django.contrib.auth.models import User  # noqa: E402
 from django.test import Client  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Tiny random-weight BLIP, Florence-2 and LLaVA checkpoints, saved as real ones are."""
+    from tests.support.tiny_models import FAMILIES, build
+
+    root = tmp_path_factory.mktemp("models")
+    return {family: build(family, root / family) for family in FAMILIES}
 
 
 @pytest.fixture

@@ -11,6 +11,13 @@ from annotations.api.annotations import (
 )
 from annotations.api.datasets import DatasetDetailApi, DatasetListApi
 from annotations.api.items import CaptionHistoryApi, ItemDetailApi, ItemImageApi, ItemListApi
+from annotations.api.jobs import (
+    DatasetCaptionerApi,
+    JobCancelApi,
+    JobCreateApi,
+    JobDetailApi,
+    JobListApi,
+)
 from annotations.api.memberships import (
     DatasetAuditApi,
     ItemAuditApi,
@@ -27,6 +34,15 @@ urlpatterns = [
     path("datasets/", DatasetListApi.as_view(), name="dataset-list"),
     path("datasets/<int:dataset_id>/", DatasetDetailApi.as_view(), name="dataset-detail"),
     path("datasets/<int:dataset_id>/items/", ItemListApi.as_view(), name="item-list"),
+    path("datasets/<int:dataset_id>/jobs/", JobListApi.as_view(), name="job-list"),
+    path(
+        "datasets/<int:dataset_id>/captioner/",
+        DatasetCaptionerApi.as_view(),
+        name="dataset-captioner",
+    ),
+    path("jobs/", JobCreateApi.as_view(), name="job-create"),
+    path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="job"),
+    path("jobs/<int:job_id>/cancel/", JobCancelApi.as_view(), name="job-cancel"),
     path(
         "datasets/<int:dataset_id>/memberships/",
         MembershipListApi.as_view(),

@@ -164,3 +164,16 @@ def item_metrics(
         vqa_support=(sum(supported) / len(pairs)) if pairs else None,
         supported=supported,
     )
+
+
+def caption_fields(
+    text: str,
+    facts: Sequence[Triple],
+    final_facts: Iterable[Triple],
+    pairs: Sequence[tuple[str, str]],
+) -> dict[str, float | int | None]:
+    """Every metric a Caption row stores, measured against the item's reference when the
+    caption is created (captions are immutable, so these are never updated)."""
+    scored = item_metrics((text, facts), final_facts, pairs)
+    basic = caption_metrics(text, facts)
+    return {**basic.as_fields(), "coverage": scored.coverage, "vqa_support": scored.vqa_support}

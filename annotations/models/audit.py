@@ -26,6 +26,7 @@ class AuditAction(models.TextChoices):
     REVIEW_RESOLVE = "review.resolve", "Review resolved"
     JOB_CREATE = "job.create", "Job created"
     JOB_FINISH = "job.finish", "Job finished"
+    JOB_CANCEL = "job.cancel", "Job cancel requested"
     TOKEN_CREATE = "token.create", "API token created"
     TOKEN_REVOKE = "token.revoke", "API token revoked"
 

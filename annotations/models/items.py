@@ -141,6 +141,12 @@ class Caption(models.Model):
     word_count = models.PositiveIntegerField(default=0)
     fact_count = models.PositiveIntegerField(default=0)
     density = models.FloatField(default=0.0, help_text="Facts per 100 words.")
+    coverage = models.FloatField(
+        null=True, blank=True, help_text="Share of the item's reference facts, when created."
+    )
+    vqa_support = models.FloatField(
+        null=True, blank=True, help_text="Share of the item's VQA pairs, when created."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

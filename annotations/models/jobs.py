@@ -65,8 +65,9 @@ class Job(models.Model):
 class JobChunk(models.Model):
     """A batch of a job's items that one worker claims with a lease.
 
-    Index ``chunk_claim``: workers claim ``WHERE status = 'pending' OR (status = 'running' AND
-    lease_expires_at < now()) ... FOR UPDATE SKIP LOCKED``.
+    A worker claims a chunk with one conditional UPDATE (``WHERE id = ? AND (status = 'pending'
+    OR (status = 'running' AND lease_expires_at < now()))``); index ``chunk_claim`` serves the
+    reaper's scan for expired leases and for chunks whose task never reached the broker.
     """
 
     class Status(models.TextChoices):
@@ -74,6 +75,7 @@ class JobChunk(models.Model):
         RUNNING = "running", "Running"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="chunks")
     sequence = models.PositiveIntegerField()
@@ -82,6 +84,9 @@ class JobChunk(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     lease_owner = models.CharField(max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(
+        null=True, blank=True, help_text="When its task was last handed to the broker."
+    )
     error = models.TextField(blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -73,7 +73,18 @@ def item_list(
 
     Keyset pagination on (dataset, id) keeps every page as cheap as the first, at any depth.
     """
-    items = Item.objects.filter(dataset=dataset).select_related("current_caption")
+    items = filtered_items(dataset=dataset, filters=filters).select_related("current_caption")
+    if after_id is not None:
+        items = items.filter(pk__gt=after_id)
+    page = list(items.order_by("pk")[: limit + 1])
+    has_more = len(page) > limit
+    page = page[:limit]
+    return page, (page[-1].pk if has_more else None)
+
+
+def filtered_items(*, dataset: Dataset, filters: ItemFilters) -> QuerySet[Item]:
+    """A dataset's items that pass the item-list filters (also a caption job's selection)."""
+    items = Item.objects.filter(dataset=dataset)
     if filters.status is not None:
         items = items.filter(status=filters.status)
     for metric in ("density", "coverage", "vqa_support"):
@@ -91,12 +102,7 @@ def item_list(
         items = items.annotate(
             caption_search=SearchVector("current_caption__text", config="simple")
         ).filter(caption_search=SearchQuery(filters.text, config="simple"))
-    if after_id is not None:
-        items = items.filter(pk__gt=after_id)
-    page = list(items.order_by("pk")[: limit + 1])
-    has_more = len(page) > limit
-    page = page[:limit]
-    return page, (page[-1].pk if has_more else None)
+    return items
 
 
 def item_get(*, access: Access, item_id: int) -> Item:

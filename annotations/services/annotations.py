@@ -16,12 +16,12 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from annotations.enrichment.metrics import caption_metrics
+from annotations.enrichment.metrics import caption_fields
 from annotations.errors import ConflictError, DomainError, PreconditionFailedError
 from annotations.models import Annotation, AuditAction, Caption, Dataset, Fact, Item
 from annotations.models.items import MAX_CAPTION_LENGTH
 from annotations.services.audit import Actor, audit_record
-from annotations.services.metrics import refresh_item_metrics
+from annotations.services.metrics import item_references, refresh_item_metrics
 
 LEASE = timedelta(minutes=30)
 OPEN = [Annotation.Status.ASSIGNED, Annotation.Status.DRAFT]
@@ -248,7 +248,7 @@ def annotation_submit(
             origin=Caption.Origin.ANNOTATOR,
             parent_id=locked.base_caption_id,
             author_id=user.pk,
-            **caption_metrics(text, triples).as_fields(),
+            **caption_fields(text, triples, *item_references([item.pk])[item.pk]),
         )
         rows = []
         for position, (base, value, source) in enumerate(kept):

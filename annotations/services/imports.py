@@ -24,7 +24,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from annotations.enrichment.metrics import caption_metrics
+from annotations.enrichment.metrics import caption_fields
 from annotations.images.storage import StoredImage, store_image_file
 from annotations.images.validation import ImageRejected
 from annotations.importers.formats import read_sources
@@ -285,14 +285,17 @@ def _import_batch(
         for record, item in new:
             if record.caption is None:
                 continue
-            metrics = caption_metrics(
-                record.caption, ((f.subject, f.predicate, f.value) for f in record.facts)
-            )
+            # A new item has no final caption yet: its reference is its VQA pairs.
             caption = Caption(
                 item=item,
                 text=record.caption,
                 origin=Caption.Origin.IMPORT,
-                **metrics.as_fields(),
+                **caption_fields(
+                    record.caption,
+                    [(f.subject, f.predicate, f.value) for f in record.facts],
+                    [],
+                    list(dict.fromkeys((pair.question, pair.answer) for pair in record.vqa)),
+                ),
             )
             captions.append((record, item, caption))
         Caption.objects.bulk_create([caption for _, _, caption in captions], batch_size=1000)

@@ -35,6 +35,39 @@ def refresh_dataset_metrics(dataset_id: int) -> int:
     return refresh_item_metrics(ids.iterator(chunk_size=BATCH))
 
 
+def item_references(
+    item_ids: Iterable[int],
+) -> dict[int, tuple[list[Triple], list[tuple[str, str]]]]:
+    """Per item: the facts of its final caption and its VQA pairs, in three queries.
+
+    What a caption created now is measured against (``enrichment.metrics.caption_fields``).
+    """
+    ids = list(item_ids)
+    references: dict[int, tuple[list[Triple], list[tuple[str, str]]]] = {
+        item_id: ([], []) for item_id in ids
+    }
+    final_caption_of = dict(
+        Item.objects.filter(
+            pk__in=ids,
+            status=Item.Status.DONE,
+            current_caption__origin__in=FINAL_ORIGINS,
+        ).values_list("current_caption_id", "pk")
+    )
+    for caption_id, subject, predicate, value in (
+        Fact.objects.filter(caption_id__in=list(final_caption_of))
+        .order_by("caption_id", "position")
+        .values_list("caption_id", "subject", "predicate", "value")
+    ):
+        references[final_caption_of[caption_id]][0].append((subject, predicate, value))
+    for item_id, question, answer in (
+        VqaPair.objects.filter(item_id__in=ids)
+        .order_by("pk")
+        .values_list("item_id", "question", "answer")
+    ):
+        references[item_id][1].append((question, answer))
+    return references
+
+
 def _batches(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), BATCH):
         yield ids[start : start + BATCH]

@@ -198,6 +198,30 @@ if _visibility_timeout is not None and _visibility_timeout < CELERY_TASK_TIME_LI
         f"({_visibility_timeout} s), or a running task would be delivered a second time."
     )
 
+# The reaper (annotations.tasks.reap_jobs) runs on the beat of the worker that `kd_up` starts;
+# a deployment runs one `celery beat` (docker-compose.yml).
+CELERY_BEAT_SCHEDULE = {
+    "reap-jobs": {
+        "task": "annotations.tasks.reap_jobs",
+        "schedule": float(env_int("KD_REAPER_INTERVAL_SECONDS", 60, minimum=1)),
+    },
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+
+# --- Caption jobs -------------------------------------------------------------------------------
+
+# The captioner a job uses when neither the job nor its dataset names one.
+KD_CAPTIONER_MODEL = env_str("KD_CAPTIONER_MODEL", "Salesforce/blip-image-captioning-large")
+KD_CAPTIONER_REVISION = env_str("KD_CAPTIONER_REVISION")
+# A worker holds a chunk this long; the reaper hands it to another worker after that.
+KD_CHUNK_LEASE_SECONDS = env_int("KD_CHUNK_LEASE_SECONDS", 10 * 60, minimum=2)
+# Failed attempts (transient errors, killed workers) before a chunk's items fail.
+KD_CHUNK_MAX_ATTEMPTS = env_int("KD_CHUNK_MAX_ATTEMPTS", 5, minimum=1)
+# A pending chunk whose task was handed to the broker this long ago is handed over again.
+KD_CHUNK_REQUEUE_SECONDS = env_int("KD_CHUNK_REQUEUE_SECONDS", 15 * 60, minimum=1)
+# torch threads per worker process on CPU (0: torch's default, every core).
+KD_TORCH_THREADS = env_int("KD_TORCH_THREADS", 0, minimum=0)
+
 # --- Logging ------------------------------------------------------------------------------------
 
 LOGGING = {

@@ -9,7 +9,7 @@ import socket
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,12 @@ class RunningWorker:
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
 
+    def kill(self) -> None:
+        """SIGKILL the worker and its pool at once, as the OOM killer would."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
 
 def producer_app(broker_url: str | None, data_dir: Path) -> Celery:
     """A Celery app configured as the web process would be for ``broker_url``."""
@@ -49,9 +55,15 @@ def producer_app(broker_url: str | None, data_dir: Path) -> Celery:
 
 @contextlib.contextmanager
 def running_worker(
-    *, broker_url: str | None, data_dir: Path, database_url: str
+    *,
+    broker_url: str | None,
+    data_dir: Path,
+    database_url: str,
+    extra_env: Mapping[str, str] | None = None,
+    beat: bool = False,
 ) -> Iterator[RunningWorker]:
-    """Start ``celery worker`` on both queues; stop it (and its pool) on exit."""
+    """Start ``celery worker`` on both queues (with the beat scheduler when ``beat``); stop it
+    (and its pool) on exit."""
     for folder in ("broker", "results"):
         (data_dir / folder).mkdir(parents=True, exist_ok=True)
     name = f"kdtest-{uuid.uuid4().hex[:10]}"
@@ -63,6 +75,7 @@ def running_worker(
     )
     if broker_url is not None:
         env["CELERY_BROKER_URL"] = broker_url
+    env.update(extra_env or {})
     log_path = data_dir / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -71,6 +84,7 @@ def running_worker(
                 "--queues", ",".join(QUEUES), "--concurrency", "1",
                 "--hostname", f"{name}@%h", "--loglevel", "INFO",
                 "--without-mingle", "--without-gossip", "--without-heartbeat",
+                *(["--beat"] if beat else []),
             ],
             cwd=REPO_ROOT,
             env=env,

@@ -168,6 +168,8 @@ class Command(BaseCommand):
                 "--loglevel", "INFO",
                 # One worker per copy: no peers to synchronise or gossip with.
                 "--without-mingle", "--without-gossip", "--without-heartbeat",
+                # The periodic job reaper (CELERY_BEAT_SCHEDULE) runs in this worker.
+                "--beat",
             ],
             env,
         )  # fmt: skip
