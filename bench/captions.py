@@ -78,6 +78,11 @@ def main() -> None:
     parser.add_argument("--min-new-tokens", type=int, default=0)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: default)")
+    parser.add_argument(
+        "--full-decode",
+        action="store_true",
+        help="decode JPEGs at full size (as for a model whose input size is unknown)",
+    )
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="kd-bench-captions-"))
@@ -140,6 +145,8 @@ def main() -> None:
     loaded = time.perf_counter()
     captioner = captioning.get_captioner(config)
     load_seconds = time.perf_counter() - loaded
+    if args.full_decode:
+        captioner.input_size = None
     captioning.get_linker()
     # Warm-up: one batch outside the timing (first-call allocations, kernels).
     first = Item.objects.filter(dataset=dataset).first()
@@ -150,11 +157,14 @@ def main() -> None:
     chunk_ids = list(chunks.values_list("pk", flat=True))
     generate = 0.0
     per_chunk = []
+    phases: dict[str, float] = {}
     started = time.perf_counter()
     for chunk_id in chunk_ids:
         outcome = captioning.run_chunk(chunk_id, owner="bench")
         generate += outcome.generate_seconds
         per_chunk.append(outcome.total_seconds - outcome.generate_seconds)
+        for name, seconds in outcome.phases.items():
+            phases[name] = phases.get(name, 0.0) + seconds
     wall = time.perf_counter() - started
     job.refresh_from_db()
     items = job.done
@@ -172,6 +182,8 @@ def main() -> None:
         f"bare generate: {generate:.2f} s ({generate / items * 1000:.2f} ms/item)",
         f"outside generate: {wall - generate:.2f} s, {overhead_ms:.2f} ms/item "
         f"(median per chunk {statistics.median(per_chunk) / args.batch_size * 1000:.2f} ms/item)",
+        "per item by stage: "
+        + ", ".join(f"{name} {seconds / items * 1000:.2f} ms" for name, seconds in phases.items()),
         "",
     ]
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

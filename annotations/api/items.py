@@ -122,6 +122,12 @@ class CaptionOutput(serializers.Serializer[Any]):
     word_count = serializers.IntegerField()
     fact_count = serializers.IntegerField()
     density = serializers.FloatField()
+    coverage = serializers.FloatField(
+        allow_null=True, help_text="Share of the item's reference facts, when it was created."
+    )
+    vqa_support = serializers.FloatField(
+        allow_null=True, help_text="Share of the item's VQA pairs, when it was created."
+    )
     created_at = serializers.DateTimeField()
 
 

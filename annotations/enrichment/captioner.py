@@ -148,6 +148,7 @@ class BatchTiming:
 class Captioner(Protocol):
     config: CaptionerConfig
     timing: BatchTiming
+    input_size: int | None  # the largest side the model's processor resizes images to
 
     def caption(self, images: Sequence[Image.Image]) -> list[str]: ...
 
@@ -242,6 +243,7 @@ class TransformersCaptioner:
             # the prompt's last token.
             tokenizer.padding_side = "left"
         self.prompt = self._prompt()
+        self.input_size = _input_size(self.processor.image_processor)
         self._torch = torch
 
     def _prompt(self) -> str | None:
@@ -302,6 +304,28 @@ class TransformersCaptioner:
         finished = time.perf_counter()
         self.timing = BatchTiming(generated - started, decoded - generated, finished - decoded)
         return [" ".join(str(text).split()) for text in texts]
+
+
+def _input_size(image_processor: Any) -> int | None:
+    """The largest side the image processor resizes to, when it has a fixed one (so that JPEGs
+    can be decoded at a reduced scale that still exceeds it); None for dynamic resolutions."""
+    size = getattr(image_processor, "size", None)
+    if size is None:
+        return None
+    read = size.get if isinstance(size, dict) else lambda name: getattr(size, name, None)
+    if read("max_pixels") or read("min_pixels"):
+        return None
+    sides = [
+        value
+        for name in ("height", "width", "shortest_edge", "longest_edge", "max_height", "max_width")
+        if isinstance(value := read(name), int)
+    ]
+    if getattr(image_processor, "do_center_crop", False):
+        crop = getattr(image_processor, "crop_size", None)
+        if crop is not None:
+            read_crop = crop.get if isinstance(crop, dict) else lambda n: getattr(crop, n, None)
+            sides += [v for n in ("height", "width") if isinstance(v := read_crop(n), int)]
+    return max(sides) if sides else None
 
 
 def _family_of(model_config: Any) -> str:
