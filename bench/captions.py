@@ -172,9 +172,9 @@ def main() -> None:
     lines = [
         f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
         f"command: python bench/captions.py {shlex.join(sys.argv[1:])}",
-        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
-        f"torch {torch.__version__}, device {captioner.device}, "  # type: ignore[attr-defined]
-        f"torch threads {torch.get_num_threads()}",
+        f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, torch {torch.__version__}, "
+        f"device {getattr(captioner, 'device', '?')}, torch threads {torch.get_num_threads()}",
         f"model: {model} (loaded in {load_seconds:.2f} s, not timed)",
         f"job {job.pk}: {job.status}, {items} items ok, {job.failed} failed, "
         f"{len(chunk_ids)} chunks of {args.batch_size}",
@@ -189,7 +189,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    sys.stdout.write("\n".join(lines) + "\n")
     dataset_delete(dataset=dataset, actor=actor)
 
 
