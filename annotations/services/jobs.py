@@ -282,9 +282,10 @@ def reap_jobs() -> dict[str, int]:
     expired = list(
         JobChunk.objects.filter(status=JobChunk.Status.RUNNING, lease_expires_at__lt=now)
         .order_by("pk")
-        .values_list("pk", "attempts")[:1000]
+        .values_list("pk", "job_id", "attempts")[:1000]
     )
-    for chunk_id, attempts in expired:
+    requeued_jobs: set[int] = set()
+    for chunk_id, job_id, attempts in expired:
         if attempts >= settings.KD_CHUNK_MAX_ATTEMPTS:
             message = (
                 f"The chunk was attempted {attempts} times and its worker stopped each time "
@@ -302,6 +303,8 @@ def reap_jobs() -> dict[str, int]:
             updated_at=now,
         )
         report["requeued"] += reset
+        if reset:
+            requeued_jobs.add(job_id)
     stale = now - timedelta(seconds=settings.KD_CHUNK_REQUEUE_SECONDS)
     unpublished_jobs = set(
         JobChunk.objects.filter(status=JobChunk.Status.PENDING)
@@ -311,7 +314,7 @@ def reap_jobs() -> dict[str, int]:
         )
         .values_list("job_id", flat=True)[:1000]
     )
-    for job_id in sorted(unpublished_jobs):
+    for job_id in sorted(unpublished_jobs | requeued_jobs):
         JobChunk.objects.filter(
             job_id=job_id, status=JobChunk.Status.PENDING, enqueued_at__lt=stale
         ).update(enqueued_at=None)
