@@ -306,25 +306,21 @@ class TransformersCaptioner:
         return [" ".join(str(text).split()) for text in texts]
 
 
+def _read(size: Any, name: str) -> Any:
+    return size.get(name) if isinstance(size, dict) else getattr(size, name, None)
+
+
 def _input_size(image_processor: Any) -> int | None:
     """The largest side the image processor resizes to, when it has a fixed one (so that JPEGs
     can be decoded at a reduced scale that still exceeds it); None for dynamic resolutions."""
     size = getattr(image_processor, "size", None)
-    if size is None:
+    if size is None or _read(size, "max_pixels") or _read(size, "min_pixels"):
         return None
-    read = size.get if isinstance(size, dict) else lambda name: getattr(size, name, None)
-    if read("max_pixels") or read("min_pixels"):
-        return None
-    sides = [
-        value
-        for name in ("height", "width", "shortest_edge", "longest_edge", "max_height", "max_width")
-        if isinstance(value := read(name), int)
-    ]
-    if getattr(image_processor, "do_center_crop", False):
-        crop = getattr(image_processor, "crop_size", None)
-        if crop is not None:
-            read_crop = crop.get if isinstance(crop, dict) else lambda n: getattr(crop, n, None)
-            sides += [v for n in ("height", "width") if isinstance(v := read_crop(n), int)]
+    names = ("height", "width", "shortest_edge", "longest_edge", "max_height", "max_width")
+    sides = [value for name in names if isinstance(value := _read(size, name), int)]
+    crop = getattr(image_processor, "crop_size", None)
+    if getattr(image_processor, "do_center_crop", False) and crop is not None:
+        sides += [v for n in ("height", "width") if isinstance(v := _read(crop, n), int)]
     return max(sides) if sides else None
 
 

@@ -41,6 +41,9 @@ def test_each_family_captions_a_batch_from_a_saved_checkpoint(
         "cpu",
         "torch.float32",
     )
+    # Every tiny model resizes to 32 pixels (BLIP and Florence-2 to 32x32, LLaVA's shortest
+    # edge): the worker decodes JPEGs at no less than twice that.
+    assert captioner.input_size == 32
     captions = captioner.caption(IMAGES)
     assert len(captions) == len(IMAGES)
     assert all(isinstance(caption, str) for caption in captions)
