@@ -206,9 +206,7 @@ def test_jobs_are_listed_newest_first_and_hidden_from_other_datasets(world: Worl
         create(client, {"dataset_id": world.a.pk, "item_ids": [item.pk]}).json()["id"]
         for item in world.items[:3]
     ]
-    page = world.client(world.annotator).get(
-        f"/api/v1/datasets/{world.a.pk}/jobs/", {"limit": 2}
-    )
+    page = world.client(world.annotator).get(f"/api/v1/datasets/{world.a.pk}/jobs/", {"limit": 2})
     assert [job["id"] for job in page.json()["results"]] == [ids[2], ids[1]]
     rest = world.client(world.annotator).get(
         f"/api/v1/datasets/{world.a.pk}/jobs/", {"cursor": page.json()["next_cursor"]}

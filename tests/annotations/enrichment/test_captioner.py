@@ -88,7 +88,7 @@ def test_weights_that_are_not_safetensors_are_refused(
     weights = load_file(tmp_path / "model.safetensors")
     (tmp_path / "model.safetensors").unlink()
     torch.save(weights, tmp_path / "pytorch_model.bin")
-    with pytest.raises(ModelUnusable, match="no file named model.safetensors found"):
+    with pytest.raises(ModelUnusable, match=r"no file named model\.safetensors found"):
         TransformersCaptioner(CaptionerConfig(model=str(tmp_path)))
 
 
