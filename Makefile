@@ -36,7 +36,7 @@ $(VENV)/.installed-all: pyproject.toml $(VENV)/.python-ok
 run: $(VENV)/.installed-all ## Start KD Studio (web, worker, embedded Postgres) on KD_HOST:KD_PORT
 	$(BIN)/python manage.py kd_up
 
-test: $(VENV)/.installed-dev ## Lint, type-check, check migrations and schema, run every test
+test: $(VENV)/.installed-all ## Lint, type-check, check migrations and schema, run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TYPECHECK_ENV) $(BIN)/mypy
