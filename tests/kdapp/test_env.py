@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from kdapp.env import env_bool, env_int, env_list, env_path, env_str, parse_database_url
+from kdapp.env import env_bool, env_float, env_int, env_list, env_path, env_str, parse_database_url
 
 
 @pytest.mark.parametrize(
@@ -48,6 +48,18 @@ def test_env_int_parses_and_checks_bounds(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("KD_N", "80a")
     with pytest.raises(ImproperlyConfigured, match=r"^KD_N='80a' is not an integer\.$"):
         env_int("KD_N", 1)
+
+
+def test_env_float_parses_and_checks_bounds(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert env_float("KD_F", 0.75, minimum=0, maximum=1) == 0.75
+    monkeypatch.setenv("KD_F", "0.5")
+    assert env_float("KD_F", 0.75, minimum=0, maximum=1) == 0.5
+    monkeypatch.setenv("KD_F", "1.5")
+    with pytest.raises(ImproperlyConfigured, match=r"^KD_F=1\.5 is outside 0 to 1\.$"):
+        env_float("KD_F", 0.75, minimum=0, maximum=1)
+    monkeypatch.setenv("KD_F", "high")
+    with pytest.raises(ImproperlyConfigured, match=r"^KD_F='high' is not a number\.$"):
+        env_float("KD_F", 0.75, minimum=0, maximum=1)
 
 
 def test_env_list_and_str_and_path(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

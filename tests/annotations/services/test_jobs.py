@@ -173,3 +173,28 @@ def test_the_reaper_takes_back_expired_leases_and_gives_up_in_the_end(
         )
     ) == {"failed"}
     assert JobResult.objects.filter(job=job).count() == len(second.item_ids)
+
+
+def test_the_worker_links_by_embedding_when_a_model_is_configured(
+    dataset: Dataset, settings: Settings, tmp_path: Path
+) -> None:
+    from annotations.enrichment.embeddings import TransformersEmbedder
+    from annotations.models import KnowledgeBase
+    from tests.annotations.enrichment.test_embeddings import build_tiny_bert
+
+    KnowledgeBase.objects.create(name="kb", version="1")
+    settings.KD_EMBEDDING_MODEL = str(build_tiny_bert(tmp_path / "bert"))
+    settings.KD_EMBEDDING_THRESHOLD = 0.5
+    captioning._linker = None
+    linker = captioning.get_linker()
+    assert linker is not None
+    assert isinstance(linker.embedder, TransformersEmbedder)
+    assert linker.similarity_threshold == 0.5
+
+    settings.KD_EMBEDDING_MODEL = str(tmp_path / "missing")
+    captioning._linker = None
+    from annotations.enrichment.embeddings import EmbeddingModelUnavailable
+
+    with pytest.raises(EmbeddingModelUnavailable, match="missing"):
+        captioning.get_linker()
+    captioning._linker = None
