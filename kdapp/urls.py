@@ -2,10 +2,9 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from kdapp import errors, health
+from kdapp import errors, frontend, health
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
@@ -15,7 +14,11 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("api/v1/", include("annotations.api.urls")),
     re_path(r"^api/", errors.api_not_found),
-    path("", TemplateView.as_view(template_name="kdapp/home.html"), name="home"),
+    # Every other path is a route of the browser app (login, datasets, workspace, history...).
+    path("", frontend.app_shell, name="home"),
+    re_path(
+        r"^(?P<route>(?:login|datasets|annotate|items|jobs|help)(?:/.*)?)$", frontend.app_shell
+    ),
 ]
 
 handler404 = "kdapp.errors.page_not_found"

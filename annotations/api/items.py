@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch
 from django.http import FileResponse, HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from django.urls import reverse
@@ -14,10 +15,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.common import errors, reject_unknown_parameters
+from annotations.api.common import StrictSerializer, errors, reject_unknown_parameters
+from annotations.enrichment.metrics import measure
 from annotations.images.storage import ensure_rendition, stored_file_path
 from annotations.images.validation import MIME_BY_FORMAT
 from annotations.models import Fact, Item
+from annotations.models.items import MAX_CAPTION_LENGTH
 from annotations.selectors.access import Access, dataset_get
 from annotations.selectors.items import (
     MAX_PAGE_SIZE,
@@ -29,6 +32,7 @@ from annotations.selectors.items import (
     item_get,
     item_list,
 )
+from annotations.services.metrics import item_references
 
 METRICS = ("density", "coverage", "vqa_support")
 
@@ -89,6 +93,7 @@ class ItemPageOutput(serializers.Serializer[Any]):
 class EntityOutput(serializers.Serializer[Any]):
     key = serializers.CharField()
     label = serializers.CharField()  # type: ignore[assignment]
+    description = serializers.CharField()
     knowledge_base = serializers.CharField(source="knowledge_base.name")
 
 
@@ -129,6 +134,10 @@ class CaptionOutput(serializers.Serializer[Any]):
         allow_null=True, help_text="Share of the item's VQA pairs, when it was created."
     )
     created_at = serializers.DateTimeField()
+
+
+class CaptionVersionOutput(CaptionOutput):
+    facts = FactOutput(many=True, source="ordered_facts")
 
 
 class VqaPairOutput(serializers.Serializer[Any]):
@@ -227,12 +236,64 @@ class ItemDetailApi(APIView):
 class CaptionHistoryApi(APIView):
     @extend_schema(
         operation_id="items_captions_list",
-        responses={200: CaptionOutput(many=True), **errors(404)},
+        responses={200: CaptionVersionOutput(many=True), **errors(404)},
+        description="Every caption version of the item, newest first, each with its facts.",
     )
     def get(self, request: Request, item_id: int) -> Response:
         access = Access.of(request)
         item = item_get(access=access, item_id=item_id)
-        return Response(CaptionOutput(caption_history(access=access, item=item), many=True).data)
+        captions = caption_history(access=access, item=item).prefetch_related(
+            Prefetch(
+                "facts",
+                queryset=Fact.objects.select_related("entity__knowledge_base").order_by("position"),
+                to_attr="ordered_facts",
+            )
+        )
+        return Response(CaptionVersionOutput(captions, many=True).data)
+
+
+class MetricFactInput(StrictSerializer):
+    subject = serializers.CharField(max_length=500)
+    predicate = serializers.CharField(max_length=500)
+    value = serializers.CharField(max_length=2000)
+
+
+class MetricsInput(StrictSerializer):
+    text = serializers.CharField(max_length=MAX_CAPTION_LENGTH, allow_blank=True)
+    facts = serializers.ListField(child=MetricFactInput(), max_length=1000)
+
+
+class MetricsOutput(serializers.Serializer[Any]):
+    words = serializers.IntegerField()
+    fact_count = serializers.IntegerField()
+    density = serializers.FloatField()
+    coverage = serializers.FloatField(allow_null=True)
+    vqa_support = serializers.FloatField(allow_null=True)
+    supported = serializers.ListField(
+        child=serializers.BooleanField(), help_text="Per VQA pair of the item, in id order."
+    )
+    reference_facts = serializers.IntegerField()
+
+
+class ItemMetricsApi(APIView):
+    @extend_schema(
+        operation_id="items_metrics",
+        request=MetricsInput,
+        responses={200: MetricsOutput, **errors(400, 404)},
+        description=(
+            "Measure a caption text and its facts against this item's reference facts and VQA "
+            "pairs, with the same definitions the stored metrics use (docs/metrics.md). "
+            "Changes nothing: the annotation workspace calls it while the text is edited."
+        ),
+    )
+    def post(self, request: Request, item_id: int) -> Response:
+        item = item_get(access=Access.of(request), item_id=item_id)
+        data = MetricsInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        values: dict[str, Any] = data.validated_data
+        facts = [(f["subject"], f["predicate"], f["value"]) for f in values["facts"]]
+        final_facts, pairs = item_references([item.pk])[item.pk]
+        return Response(measure(values["text"], facts, final_facts, pairs))
 
 
 class ItemImageApi(APIView):

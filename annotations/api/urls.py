@@ -10,7 +10,13 @@ from annotations.api.annotations import (
     QueueNextApi,
 )
 from annotations.api.datasets import DatasetDetailApi, DatasetListApi
-from annotations.api.items import CaptionHistoryApi, ItemDetailApi, ItemImageApi, ItemListApi
+from annotations.api.items import (
+    CaptionHistoryApi,
+    ItemDetailApi,
+    ItemImageApi,
+    ItemListApi,
+    ItemMetricsApi,
+)
 from annotations.api.jobs import (
     DatasetCaptionerApi,
     JobCancelApi,
@@ -72,6 +78,7 @@ urlpatterns = [
     path("items/<int:item_id>/", ItemDetailApi.as_view(), name="item-detail"),
     path("items/<int:item_id>/audit-events/", ItemAuditApi.as_view(), name="item-audit-events"),
     path("items/<int:item_id>/captions/", CaptionHistoryApi.as_view(), name="item-captions"),
+    path("items/<int:item_id>/metrics/", ItemMetricsApi.as_view(), name="item-metrics"),
     re_path(
         r"^items/(?P<item_id>[0-9]+)/image/(?P<kind>original|preview|thumbnail)/$",
         ItemImageApi.as_view(),

@@ -177,3 +177,25 @@ def caption_fields(
     scored = item_metrics((text, facts), final_facts, pairs)
     basic = caption_metrics(text, facts)
     return {**basic.as_fields(), "coverage": scored.coverage, "vqa_support": scored.vqa_support}
+
+
+def measure(
+    text: str,
+    facts: Sequence[Triple],
+    final_facts: Sequence[Triple],
+    pairs: Sequence[tuple[str, str]],
+) -> dict[str, object]:
+    """Every metric of a caption being edited, with the support flag of each VQA pair."""
+    scored = item_metrics((text, facts), final_facts, pairs)
+    reference = {normalize_fact(*fact) for fact in final_facts} | {
+        normalize_fact(*vqa.fact_from_vqa(q, a).as_triple()) for q, a in pairs
+    }
+    return {
+        "words": word_count(text),
+        "fact_count": scored.fact_count,
+        "density": scored.density,
+        "coverage": scored.coverage,
+        "vqa_support": scored.vqa_support,
+        "supported": list(scored.supported),
+        "reference_facts": len(reference),
+    }

@@ -28,6 +28,12 @@ MEDIA_ROOT = env_path("KD_MEDIA_ROOT", DATA_DIR / "media")
 MEDIA_URL = "/media/"
 STATIC_ROOT = DATA_DIR / "static"
 STATIC_URL = "/static/"
+# The browser app's build (frontend/, `npm run build`): its hashed files are served as static
+# files under /static/app/, its index.html by kdapp.frontend for every app route.
+FRONTEND_DIST = env_path("KD_FRONTEND_DIST", BASE_DIR / "frontend" / "dist")
+STATICFILES_DIRS = [FRONTEND_DIST] if FRONTEND_DIST.is_dir() else []
+# Vite names files <name>-<8-character hash>.<ext>: they never change, so cache them for a year.
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^app/.+-[A-Za-z0-9_-]{8}\.(?:js|css|svg|png|woff2)$"
 
 KD_HOST = env_str("KD_HOST", "127.0.0.1") or "127.0.0.1"
 KD_PORT = env_int("KD_PORT", 8000, minimum=1, maximum=65535)

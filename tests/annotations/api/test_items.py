@@ -200,3 +200,47 @@ def test_the_schema_documents_every_stored_image_type_for_an_image(world: World)
         "image/png",
         "image/webp",
     ]
+
+
+def test_the_metrics_endpoint_measures_a_text_being_edited(world: World) -> None:
+    item = world.items[0]  # reference: the VQA pair "What colour?" -> "red"
+    client = world.client(world.annotator)
+    url = f"/api/v1/items/{item.pk}/metrics/"
+    body = {
+        "text": "A crimson square on a plain background.",
+        "facts": [{"subject": "square", "predicate": "colour", "value": "crimson"}],
+    }
+    before = Item.objects.values_list("pk", "coverage", "vqa_support").order_by("pk")
+    snapshot = list(before)
+    response = client.post(url, body, content_type="application/json")
+    assert response.status_code == 200
+    # One fact in seven words; the answer "red" is not in the text.
+    assert response.json() == {
+        "words": 7,
+        "fact_count": 1,
+        "density": 100 / 7,
+        "coverage": 0.0,
+        "vqa_support": 0.0,
+        "supported": [False],
+        "reference_facts": 1,
+    }
+    red = client.post(url, {"text": "A red square.", "facts": []}, content_type="application/json")
+    assert red.json()["supported"] == [True]
+    assert list(before) == snapshot  # measuring changes nothing
+
+    outside = world.client(world.outsider).post(url, body, content_type="application/json")
+    assert outside.status_code == 404
+    bad = client.post(
+        url, {"text": "x", "facts": [{"subject": "a"}]}, content_type="application/json"
+    )
+    assert bad.status_code == 400
+    assert set(bad.json()["extra"]["fields"]["facts"]["0"]) == {"predicate", "value"}
+
+
+def test_the_caption_history_carries_each_versions_facts(world: World) -> None:
+    item = world.items[0]
+    body = world.client(world.annotator).get(f"/api/v1/items/{item.pk}/captions/").json()
+    assert [(c["text"], c["origin"]) for c in body] == [("A red square.", "import")]
+    assert [(f["subject"], f["predicate"], f["value"], f["span"]) for f in body[0]["facts"]] == [
+        ("square", "colour", "red", [2, 5])
+    ]
