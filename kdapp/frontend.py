@@ -34,8 +34,9 @@ CONTENT_SECURITY_POLICY = "; ".join(
 
 NOT_BUILT = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>KD Studio</title></head><body><h1>The web app is not built</h1>
-<p>Run <code>make run</code>, or <code>cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</code>,
-then reload. The API is at <a href="/api/docs/">/api/docs/</a>.</p></body></html>"""
+<p>Run <code>make run</code>, or
+<code>cd frontend &amp;&amp; npm ci &amp;&amp; npm run build</code>, then reload.
+The API is at <a href="/api/docs/">/api/docs/</a>.</p></body></html>"""
 
 
 def index_path() -> Path:
