@@ -8,8 +8,18 @@
 # DATABASE_URL and CELERY_BROKER_URL must come from the environment (docker-compose.yml shows
 # the whole topology).
 #
-# frontend/ (React + Vite) is not built here yet. When frontend/package.json exists, add a
-# Node 20 stage that runs the build, and copy its output into /app before collectstatic below.
+# The browser app (frontend/, React + Vite) is built in a Node stage; only its output
+# (frontend/dist) reaches the runtime image, where collectstatic picks up its hashed files.
+
+# --- Browser app --------------------------------------------------------------------------------
+FROM node:20-slim AS frontend
+
+WORKDIR /build/frontend
+COPY frontend/package.json frontend/package-lock.json frontend/.npmrc ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY frontend/ ./
+COPY schema/ /build/schema/
+RUN npm run build
 
 # --- Dependencies -------------------------------------------------------------------------------
 FROM python:3.11-slim AS deps
@@ -61,6 +71,7 @@ COPY --from=deps /opt/venv /opt/venv
 
 WORKDIR /app
 COPY . .
+COPY --from=frontend /build/frontend/dist /app/frontend/dist
 
 # Static files are collected into the image ($KD_DATA_DIR/static, served by WhiteNoise), so every
 # web replica carries the same files and manifest as its code. The production settings refuse

@@ -12,7 +12,7 @@ TEST_DATA_DIR ?= $(CURDIR)/.kd-test
 # mypy imports the settings, which need these; it connects to nothing.
 TYPECHECK_ENV := KD_SECRET_KEY=typecheck-only DATABASE_URL=postgres://localhost/typecheck
 
-.PHONY: help run test lint fmt schema clean
+.PHONY: help run test lint fmt schema clean frontend
 
 help: ## List the targets
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-8s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -33,10 +33,26 @@ $(VENV)/.installed-all: pyproject.toml $(VENV)/.python-ok
 	$(BIN)/python -m pip install --quiet -e '.[worker,dev]'
 	touch $@ $(VENV)/.installed-dev
 
-run: $(VENV)/.installed-all ## Start KD Studio (web, worker, embedded Postgres) on KD_HOST:KD_PORT
+# The browser app: dependencies from the lockfile, then a build whenever a source, the
+# lockfile or the OpenAPI document (its API types are generated from it) changes.
+FRONTEND_SOURCES := $(shell find frontend/src frontend/index.html frontend/vite.config.ts \
+  frontend/tsconfig.json -type f -not -name 'schema.d.ts' 2>/dev/null)
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	@command -v npm >/dev/null || { echo "KD Studio's web app needs Node.js 20+ and npm" >&2; exit 1; }
+	cd frontend && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES) schema/openapi.yaml
+	cd frontend && npm run --silent build
+
+frontend: frontend/dist/index.html ## Build the browser app (frontend/dist)
+
+run: $(VENV)/.installed-all frontend/dist/index.html ## Start KD Studio (web, worker, embedded Postgres) on KD_HOST:KD_PORT
 	$(BIN)/python manage.py kd_up
 
-test: $(VENV)/.installed-all ## Lint, type-check, check migrations and schema, run every test
+test: $(VENV)/.installed-all frontend/dist/index.html ## Lint, type-check, check migrations and schema, run every test
+	cd frontend && npx vitest run
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(TYPECHECK_ENV) $(BIN)/mypy
@@ -63,4 +79,4 @@ schema: $(VENV)/.installed-dev ## Regenerate schema/openapi.yaml from the API
 	  --file schema/openapi.yaml
 
 clean: ## Remove the virtualenv and the test data (keeps .kd/, your data)
-	rm -rf $(VENV) $(TEST_DATA_DIR)
+	rm -rf $(VENV) $(TEST_DATA_DIR) frontend/node_modules frontend/dist

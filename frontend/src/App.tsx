@@ -1,0 +1,44 @@
+// Routes of the app. Every page but the login needs a session; the help overlay (?) is global.
+import { Navigate, Route, Routes, useLocation } from "react-router-dom";
+
+import { HelpOverlay } from "./components/HelpOverlay";
+import { Layout } from "./components/Layout";
+import { DatasetsPage } from "./pages/DatasetsPage";
+import { HistoryPage } from "./pages/HistoryPage";
+import { JobsPage } from "./pages/JobsPage";
+import { LoginPage } from "./pages/LoginPage";
+import { WorkspacePage } from "./pages/WorkspacePage";
+import { useSession } from "./session";
+
+function RequireSession({ children }: { children: React.ReactNode }) {
+  const { user, loading } = useSession();
+  const location = useLocation();
+  if (loading) return <p className="loading" role="status">Loading…</p>;
+  if (!user) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname)}`} replace />;
+  return <>{children}</>;
+}
+
+export function App() {
+  return (
+    <>
+      <Routes>
+        <Route path="/login" element={<LoginPage />} />
+        <Route
+          element={
+            <RequireSession>
+              <Layout />
+            </RequireSession>
+          }
+        >
+          <Route path="/" element={<DatasetsPage />} />
+          <Route path="/datasets" element={<Navigate to="/" replace />} />
+          <Route path="/datasets/:datasetId/jobs" element={<JobsPage />} />
+          <Route path="/annotate/:datasetId" element={<WorkspacePage />} />
+          <Route path="/items/:itemId/history" element={<HistoryPage />} />
+          <Route path="*" element={<p role="alert">No such page. <a href="/">Back to the datasets</a></p>} />
+        </Route>
+      </Routes>
+      <HelpOverlay />
+    </>
+  );
+}
