@@ -33,6 +33,7 @@ class DatasetOutput(serializers.Serializer[Any]):
     description = serializers.CharField()
     guidelines = serializers.CharField()
     annotators_per_item = serializers.IntegerField()
+    overlap_share = serializers.FloatField()
     disagreement_threshold = serializers.FloatField()
     created_at = serializers.DateTimeField()
     your_role = serializers.SerializerMethodField()
@@ -67,6 +68,12 @@ class DatasetInput(StrictSerializer):
     description = serializers.CharField(required=False, allow_blank=True, max_length=20_000)
     guidelines = serializers.CharField(required=False, allow_blank=True, max_length=100_000)
     annotators_per_item = serializers.IntegerField(required=False, min_value=1, max_value=20)
+    overlap_share = serializers.FloatField(
+        required=False,
+        min_value=0,
+        max_value=1,
+        help_text="Share of items that get annotators_per_item annotators; the rest get one.",
+    )
     disagreement_threshold = serializers.FloatField(required=False, min_value=0, max_value=1)
 
 

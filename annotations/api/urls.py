@@ -30,6 +30,14 @@ from annotations.api.memberships import (
     MembershipDetailApi,
     MembershipListApi,
 )
+from annotations.api.reviews import (
+    AgreementApi,
+    ReviewDetailApi,
+    ReviewListApi,
+    ReviewNextApi,
+    ReviewResolveApi,
+    ReviewSendBackApi,
+)
 from annotations.api.urls_auth import urlpatterns as auth_urlpatterns
 from annotations.api.views import CurrentUserApi
 
@@ -45,6 +53,16 @@ urlpatterns = [
         "datasets/<int:dataset_id>/captioner/",
         DatasetCaptionerApi.as_view(),
         name="dataset-captioner",
+    ),
+    path("datasets/<int:dataset_id>/reviews/", ReviewListApi.as_view(), name="review-list"),
+    path("datasets/<int:dataset_id>/reviews/next/", ReviewNextApi.as_view(), name="review-next"),
+    path("datasets/<int:dataset_id>/agreement/", AgreementApi.as_view(), name="agreement"),
+    path("reviews/<int:review_id>/", ReviewDetailApi.as_view(), name="review"),
+    path("reviews/<int:review_id>/resolve/", ReviewResolveApi.as_view(), name="review-resolve"),
+    path(
+        "reviews/<int:review_id>/send-back/",
+        ReviewSendBackApi.as_view(),
+        name="review-send-back",
     ),
     path("jobs/", JobCreateApi.as_view(), name="job-create"),
     path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="job"),

@@ -22,6 +22,13 @@ class Dataset(models.Model):
     annotators_per_item = models.PositiveSmallIntegerField(
         default=1, help_text="How many annotators see each item before it is compared."
     )
+    overlap_share = models.FloatField(
+        default=1.0,
+        help_text=(
+            "Share of items (0-1) that get annotators_per_item annotators; the rest get one. "
+            "A fixed hash of the item id picks them, so the choice never changes."
+        ),
+    )
     disagreement_threshold = models.FloatField(
         default=0.3, help_text="Above this disagreement score an item goes to review (0-1)."
     )
@@ -37,6 +44,10 @@ class Dataset(models.Model):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(annotators_per_item__gte=1), name="dataset_overlap_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(overlap_share__gte=0) & models.Q(overlap_share__lte=1),
+                name="dataset_overlap_share_unit_interval",
             ),
             models.CheckConstraint(
                 condition=models.Q(disagreement_threshold__gte=0)

@@ -119,6 +119,7 @@ class Caption(models.Model):
         IMPORT = "import", "Import"
         MODEL = "model", "Model"
         ANNOTATOR = "annotator", "Annotator"
+        CONSENSUS = "consensus", "Consensus of annotators"
         ADJUDICATION = "adjudication", "Adjudication"
 
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="captions")

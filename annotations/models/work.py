@@ -27,6 +27,9 @@ class Annotation(models.Model):
         SUBMITTED = "submitted", "Submitted"
         SKIPPED = "skipped", "Skipped"
         EXPIRED = "expired", "Expired"
+        # A submission a lead sent back for re-annotation: it no longer counts towards the
+        # item's overlap, and its annotator may take the item again.
+        RETURNED = "returned", "Returned"
 
     OPEN_STATUSES = (Status.ASSIGNED, Status.DRAFT)
 
@@ -82,6 +85,7 @@ class Review(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", "Open"
         RESOLVED = "resolved", "Resolved"
+        SENT_BACK = "sent_back", "Sent back for re-annotation"
 
     dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="reviews")
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="reviews")
@@ -99,6 +103,17 @@ class Review(models.Model):
         related_name="kd_reviews",
     )
     notes = models.TextField(blank=True)
+    annotations = models.ManyToManyField(
+        Annotation, blank=True, related_name="reviews", help_text="The submissions compared."
+    )
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="kd_claimed_reviews",
+    )
+    lease_expires_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -120,6 +135,8 @@ class Review(models.Model):
                 name="review_queue",
             ),
         ]
+        # Leads claim the next open review with FOR UPDATE SKIP LOCKED over review_queue; a
+        # claim is a lease (claimed_by, lease_expires_at) that lapses like an annotation's.
 
     def __str__(self) -> str:
         return f"review {self.pk} of item {self.item_id}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from annotations.enrichment.metrics import caption_fields
@@ -38,9 +38,27 @@ def _expire_leases(dataset: Dataset) -> None:
     ).update(status=Annotation.Status.EXPIRED, updated_at=timezone.now())
 
 
-# Items that still need annotators, that this user has never had, in id order; the first one
-# nobody else is locking right now. Active annotations are submitted ones and open ones with a
-# live lease; expired, skipped and released passes give the slot back.
+# Overlap sampling: with overlap_share < 1, an item gets annotators_per_item annotators when a
+# fixed multiplicative hash of its id falls under the share (per mille), else one. The same
+# arithmetic runs in SQL (the queue) and in Python (required_annotations).
+_HASH_MULTIPLIER = 2654435761
+_HASH_MODULUS = 4294967296
+
+
+def overlap_sampled(item_id: int, share: float) -> bool:
+    return share >= 1 or (item_id * _HASH_MULTIPLIER) % _HASH_MODULUS % 1000 < round(share * 1000)
+
+
+def required_annotations(item_id: int, dataset: Dataset) -> int:
+    """How many annotators this item needs before it is compared (k, or 1 outside the sample)."""
+    k = dataset.annotators_per_item
+    return k if k > 1 and overlap_sampled(item_id, dataset.overlap_share) else 1
+
+
+# Items that still need annotators, that this user has never had (a submission sent back by a
+# lead does not count), in id order; the first one nobody else is locking right now. Active
+# annotations are submitted ones and open ones with a live lease; expired, skipped and released
+# passes give the slot back.
 _NEXT_ITEM_SQL = """
 SELECT item.id FROM annotations_item AS item
 WHERE item.dataset_id = %(dataset)s
@@ -48,17 +66,59 @@ WHERE item.dataset_id = %(dataset)s
   AND NOT EXISTS (
       SELECT 1 FROM annotations_annotation AS mine
       WHERE mine.item_id = item.id AND mine.annotator_id = %(user)s
+        AND mine.status <> 'returned'
   )
   AND (
       SELECT count(*) FROM annotations_annotation AS active
       WHERE active.item_id = item.id
         AND (active.status = 'submitted'
              OR (active.status IN ('assigned', 'draft') AND active.lease_expires_at > now()))
-  ) < %(overlap)s
+  ) < CASE
+        WHEN %(overlap)s > 1 AND (%(permille)s >= 1000
+             OR (item.id * 2654435761) %% 4294967296 %% 1000 < %(permille)s)
+        THEN %(overlap)s ELSE 1
+      END
+  AND NOT (item.id = ANY(%(passed)s))
 ORDER BY item.id
 LIMIT 1
 FOR UPDATE OF item SKIP LOCKED
 """
+
+
+def _lock_next_item(dataset: Dataset, user: AbstractBaseUser) -> Item | None:
+    """Lock the next item for ``user``, re-checked once its row lock is held.
+
+    The selecting statement sees the annotations committed when it started; a transaction that
+    leased the same item and committed in between released the row lock to this one. So the
+    item's slots are counted again with a fresh statement, and a full item is passed over.
+    """
+    passed: list[int] = []
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _NEXT_ITEM_SQL,
+                {
+                    "dataset": dataset.pk,
+                    "user": user.pk,
+                    "overlap": dataset.annotators_per_item,
+                    "permille": round(dataset.overlap_share * 1000),
+                    "passed": passed,
+                },
+            )
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        item = Item.objects.get(pk=row[0])
+        active = Annotation.objects.filter(item=item).filter(
+            Q(status=Annotation.Status.SUBMITTED)
+            | Q(status__in=OPEN, lease_expires_at__gt=timezone.now())
+        )
+        mine = Annotation.objects.filter(item=item, annotator_id=user.pk).exclude(
+            status=Annotation.Status.RETURNED
+        )
+        if active.count() < required_annotations(item.pk, dataset) and not mine.exists():
+            return item
+        passed.append(item.pk)
 
 
 def queue_next(*, dataset: Dataset, user: AbstractBaseUser, actor: Actor) -> Annotation | None:
@@ -81,15 +141,9 @@ def queue_next(*, dataset: Dataset, user: AbstractBaseUser, actor: Actor) -> Ann
         if current is not None:
             return current
         _expire_leases(dataset)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _NEXT_ITEM_SQL,
-                {"dataset": dataset.pk, "user": user.pk, "overlap": dataset.annotators_per_item},
-            )
-            row = cursor.fetchone()
-        if row is None:
+        item = _lock_next_item(dataset, user)
+        if item is None:
             return None
-        item = Item.objects.get(pk=row[0])
         lease_expires_at = timezone.now() + LEASE
         annotation = Annotation.objects.create(
             item=item,
@@ -189,6 +243,94 @@ def _check_span(span: tuple[int, int] | None, text: str, where: str) -> None:
         )
 
 
+def write_verdict_caption(
+    *,
+    item: Item,
+    base_caption_id: int | None,
+    base_facts: dict[int, Fact],
+    verdicts: list[Verdict],
+    added: list[NewFact],
+    text: str,
+    origin: str,
+    author_id: int | None,
+) -> Caption:
+    """A new caption from verdicts on every base fact, added facts and the final text.
+
+    Every fact of the base caption needs exactly one verdict; accepted facts are carried over,
+    edited ones carried over with the new value (source human), rejected ones dropped; added
+    facts join them. Used by annotators' submissions and leads' adjudications alike.
+    """
+    given = [verdict.fact_id for verdict in verdicts]
+    duplicates = sorted({fact for fact in given if given.count(fact) > 1})
+    missing = sorted(set(base_facts) - set(given))
+    unknown = sorted(set(given) - set(base_facts))
+    if duplicates or missing or unknown:
+        raise InvalidSubmission(
+            "Every fact of the base caption needs exactly one verdict.",
+            extra={"missing": missing, "unknown": unknown, "duplicated": duplicates},
+        )
+
+    kept: list[tuple[Fact, str, str]] = []  # (base fact, value, source)
+    for verdict in verdicts:
+        base = base_facts[verdict.fact_id]
+        if verdict.verdict == "accepted":
+            kept.append((base, base.value, base.source))
+        elif verdict.verdict == "edited":
+            if not verdict.value:
+                raise InvalidSubmission(f"Fact {base.pk} is edited but has no new value.")
+            kept.append((base, verdict.value, Fact.Source.HUMAN))
+    for number, fact in enumerate(added, start=1):
+        _check_span(fact.span, text, f"added fact {number}")
+
+    triples = [(f.subject, f.predicate, value) for f, value, _ in kept] + [
+        (f.subject, f.predicate, f.value) for f in added
+    ]
+    caption = Caption.objects.create(
+        item=item,
+        text=text,
+        origin=origin,
+        parent_id=base_caption_id,
+        author_id=author_id,
+        **caption_fields(text, triples, *item_references([item.pk])[item.pk]),
+    )
+    rows = []
+    for position, (base, value, source) in enumerate(kept):
+        # A carried-over span is kept only if it still fits the edited text.
+        fits = base.span_end is not None and base.span_end <= len(text)
+        rows.append(
+            Fact(
+                caption=caption,
+                position=position,
+                kind=base.kind,
+                subject=base.subject,
+                predicate=base.predicate,
+                value=value,
+                span_start=base.span_start if fits else None,
+                span_end=base.span_end if fits else None,
+                region=base.region,
+                source=source,
+                confidence=base.confidence,
+                entity_id=base.entity_id,
+            )
+        )
+    for offset, fact in enumerate(added, start=len(rows)):
+        rows.append(
+            Fact(
+                caption=caption,
+                position=offset,
+                kind=fact.kind,
+                subject=fact.subject,
+                predicate=fact.predicate,
+                value=fact.value,
+                span_start=fact.span[0] if fact.span else None,
+                span_end=fact.span[1] if fact.span else None,
+                source=Fact.Source.HUMAN,
+            )
+        )
+    Fact.objects.bulk_create(rows)
+    return caption
+
+
 def annotation_submit(
     *,
     annotation: Annotation,
@@ -217,74 +359,16 @@ def annotation_submit(
             if locked.base_caption_id
             else {}
         )
-        given = [verdict.fact_id for verdict in verdicts]
-        duplicates = sorted({fact for fact in given if given.count(fact) > 1})
-        missing = sorted(set(base_facts) - set(given))
-        unknown = sorted(set(given) - set(base_facts))
-        if duplicates or missing or unknown:
-            raise InvalidSubmission(
-                "Every fact of the base caption needs exactly one verdict.",
-                extra={"missing": missing, "unknown": unknown, "duplicated": duplicates},
-            )
-
-        kept: list[tuple[Fact, str, str]] = []  # (base fact, value, source)
-        for verdict in verdicts:
-            base = base_facts[verdict.fact_id]
-            if verdict.verdict == "accepted":
-                kept.append((base, base.value, base.source))
-            elif verdict.verdict == "edited":
-                if not verdict.value:
-                    raise InvalidSubmission(f"Fact {base.pk} is edited but has no new value.")
-                kept.append((base, verdict.value, Fact.Source.HUMAN))
-        for number, fact in enumerate(added, start=1):
-            _check_span(fact.span, text, f"added fact {number}")
-
-        triples = [(f.subject, f.predicate, value) for f, value, _ in kept] + [
-            (f.subject, f.predicate, f.value) for f in added
-        ]
-        caption = Caption.objects.create(
+        caption = write_verdict_caption(
             item=item,
+            base_caption_id=locked.base_caption_id,
+            base_facts=base_facts,
+            verdicts=verdicts,
+            added=added,
             text=text,
             origin=Caption.Origin.ANNOTATOR,
-            parent_id=locked.base_caption_id,
             author_id=user.pk,
-            **caption_fields(text, triples, *item_references([item.pk])[item.pk]),
         )
-        rows = []
-        for position, (base, value, source) in enumerate(kept):
-            # A carried-over span is kept only if it still fits the edited text.
-            fits = base.span_end is not None and base.span_end <= len(text)
-            rows.append(
-                Fact(
-                    caption=caption,
-                    position=position,
-                    kind=base.kind,
-                    subject=base.subject,
-                    predicate=base.predicate,
-                    value=value,
-                    span_start=base.span_start if fits else None,
-                    span_end=base.span_end if fits else None,
-                    region=base.region,
-                    source=source,
-                    confidence=base.confidence,
-                    entity_id=base.entity_id,
-                )
-            )
-        for offset, fact in enumerate(added, start=len(rows)):
-            rows.append(
-                Fact(
-                    caption=caption,
-                    position=offset,
-                    kind=fact.kind,
-                    subject=fact.subject,
-                    predicate=fact.predicate,
-                    value=fact.value,
-                    span_start=fact.span[0] if fact.span else None,
-                    span_end=fact.span[1] if fact.span else None,
-                    source=Fact.Source.HUMAN,
-                )
-            )
-        Fact.objects.bulk_create(rows)
 
         locked.decisions = {
             str(v.fact_id): {"verdict": v.verdict, "value": v.value, "reason": v.reason}
@@ -305,10 +389,11 @@ def annotation_submit(
         locked.refresh_from_db()
 
         submitted = Annotation.objects.filter(item=item, status=Annotation.Status.SUBMITTED).count()
-        if submitted >= item.dataset.annotators_per_item:
-            if item.dataset.annotators_per_item == 1:
+        required = required_annotations(item.pk, item.dataset)
+        if submitted >= required:
+            if required == 1:
                 # One annotator: their caption is final. With overlap, the comparison of the
-                # annotations decides (review).
+                # annotations decides (consensus or review).
                 item.status = Item.Status.DONE
                 item.current_caption = caption
             else:
@@ -327,6 +412,11 @@ def annotation_submit(
                 "item_status": item.status,
             },
         )
+        if submitted >= required > 1:
+            from annotations.services.reviews import compare_submissions
+
+            compare_submissions(item=item, actor=actor)
+    locked.refresh_from_db()
     return locked
 
 
