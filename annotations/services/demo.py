@@ -35,8 +35,12 @@ def _licences() -> dict[str, dict[str, str]]:
     return licences
 
 
-def demo_load(*, actor: Actor) -> ImportSummary:
-    """Load (or top up) the demo knowledge base and dataset; running it again adds nothing."""
+def demo_load(*, actor: Actor, annotators_per_item: int = 1) -> ImportSummary:
+    """Load (or top up) the demo knowledge base and dataset; running it again adds nothing.
+
+    ``annotators_per_item`` is the new dataset's overlap (`make run` uses 2, so that two
+    annotators can disagree and a lead can review).
+    """
     knowledge_base_import(
         name=DEMO_KNOWLEDGE_BASE,
         path=DEMO_DIR / "knowledge_base.jsonl",
@@ -58,12 +62,13 @@ def demo_load(*, actor: Actor) -> ImportSummary:
                 "visible and missing."
             ),
             metadata={"licences": _licences(), "files": "annotations/demo/"},
+            annotators_per_item=annotators_per_item,
         )
     return dataset_import(dataset=dataset, sources=[DEMO_DIR / "dataset.jsonl"], actor=actor)
 
 
-def demo_load_if_empty(*, actor: Actor) -> ImportSummary | None:
+def demo_load_if_empty(*, actor: Actor, annotators_per_item: int = 1) -> ImportSummary | None:
     """Load the demo dataset into a database that has no dataset yet; otherwise do nothing."""
     if Dataset.objects.exists():
         return None
-    return demo_load(actor=actor)
+    return demo_load(actor=actor, annotators_per_item=annotators_per_item)

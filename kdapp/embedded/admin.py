@@ -71,3 +71,47 @@ def ensure_admin(data_dir: Path) -> AdminLogin:
         None,
         "password set elsewhere; set KD_ADMIN_PASSWORD to reset it",
     )
+
+
+DEMO_ACCOUNTS_FILE_NAME = "demo_accounts"
+DEMO_ANNOTATORS = ("annotator1", "annotator2")
+
+
+def ensure_demo_annotators(data_dir: Path, dataset_slug: str) -> list[AdminLogin]:
+    """Two annotator accounts in the demo dataset, so that two people can disagree on an item
+    and the admin can review it. Passwords are random, made once and kept under the data dir
+    (``demo_accounts``); nothing happens when the demo dataset does not exist."""
+    from annotations.models import Dataset, Membership
+
+    dataset = Dataset.objects.filter(slug=dataset_slug).first()
+    if dataset is None:
+        return []
+    accounts_file = data_dir / DEMO_ACCOUNTS_FILE_NAME
+    stored: dict[str, str] = {}
+    if accounts_file.exists():
+        for line in accounts_file.read_text().splitlines():
+            name, _, password = line.partition(" ")
+            if name and password:
+                stored[name] = password
+    user_model = get_user_model()
+    logins = []
+    created = False
+    with transaction.atomic():
+        for name in DEMO_ANNOTATORS:
+            user = user_model.objects.filter(**{user_model.USERNAME_FIELD: name}).first()
+            if user is None:
+                stored.setdefault(name, secrets.token_urlsafe(9))
+                user = user_model.objects.create_user(name, "", stored[name])
+                created = True
+            Membership.objects.get_or_create(
+                dataset=dataset, user=user, defaults={"role": Membership.Role.ANNOTATOR}
+            )
+            known = stored.get(name)
+            if known is not None and user.check_password(known):
+                logins.append(AdminLogin(name, known))
+            else:
+                logins.append(AdminLogin(name, None, "password set elsewhere"))
+    if created:
+        accounts_file.unlink(missing_ok=True)
+        write_private_file(accounts_file, "".join(f"{n} {p}\n" for n, p in stored.items()))
+    return logins

@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, connections
 
 from kdapp.celery import QUEUES
-from kdapp.embedded.admin import ensure_admin
+from kdapp.embedded.admin import ensure_admin, ensure_demo_annotators
 from kdapp.embedded.database import create_database_if_missing
 from kdapp.embedded.supervisor import Supervisor
 
@@ -135,12 +135,15 @@ class Command(BaseCommand):
         from annotations.services.audit import Actor
         from annotations.services.demo import DEMO_SLUG, demo_load_if_empty
 
-        summary = demo_load_if_empty(actor=Actor.system("kd_up"))
+        summary = demo_load_if_empty(actor=Actor.system("kd_up"), annotators_per_item=2)
         if summary is not None:
             self.stdout.write(
                 f"Loaded the demo dataset '{DEMO_SLUG}': {summary.imported} items, "
-                f"{summary.facts} facts, {summary.vqa_pairs} VQA pairs."
+                f"{summary.facts} facts, {summary.vqa_pairs} VQA pairs; two annotators per item."
             )
+        logins = ensure_demo_annotators(settings.DATA_DIR, DEMO_SLUG)
+        if logins:
+            self.stdout.write("Demo annotators: " + ", ".join(login.describe() for login in logins))
 
     def _start_children(self, supervisor: Supervisor, host: str, port: int, workers: int) -> None:
         env = dict(os.environ)

@@ -48,3 +48,27 @@ def test_the_demo_is_loaded_only_into_an_empty_database() -> None:
     DatasetFactory(slug="mine")
     assert demo_load_if_empty(actor=ACTOR) is None
     assert not Dataset.objects.filter(slug="demo").exists()
+
+
+def test_make_run_demo_has_two_annotators_who_can_disagree(tmp_path: Path) -> None:
+    from django.contrib.auth.models import User
+
+    from kdapp.embedded.admin import ensure_demo_annotators
+
+    assert ensure_demo_annotators(tmp_path, "demo") == []  # no demo dataset yet
+    demo_load(actor=ACTOR, annotators_per_item=2)
+    dataset = Dataset.objects.get(slug="demo")
+    assert dataset.annotators_per_item == 2
+    logins = ensure_demo_annotators(tmp_path, "demo")
+    assert [login.username for login in logins] == ["annotator1", "annotator2"]
+    for login in logins:
+        assert login.password is not None
+        assert User.objects.get(username=login.username).check_password(login.password)
+    assert set(dataset.memberships.values_list("user__username", "role")) == {
+        ("annotator1", "annotator"),
+        ("annotator2", "annotator"),
+    }
+    assert (tmp_path / "demo_accounts").stat().st_mode & 0o077 == 0
+    # Running it again keeps the accounts and their passwords.
+    assert ensure_demo_annotators(tmp_path, "demo") == logins
+    assert User.objects.filter(username__startswith="annotator").count() == 2
