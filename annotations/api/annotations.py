@@ -18,7 +18,7 @@ from rest_framework.views import APIView
 from annotations.api.common import StrictSerializer, errors, storable_json
 from annotations.api.idempotency import idempotent
 from annotations.errors import PreconditionFailedError, PreconditionRequiredError
-from annotations.models import Annotation, Fact
+from annotations.models import Annotation, Fact, Review
 from annotations.selectors.access import ANNOTATOR, Access, dataset_get
 from annotations.selectors.annotations import annotation_get
 from annotations.services.annotations import (
@@ -77,6 +77,18 @@ class AnnotationOutput(serializers.Serializer[Any]):
     lease_expires_at = serializers.DateTimeField(allow_null=True)
     time_spent_ms = serializers.IntegerField()
     submitted_at = serializers.DateTimeField(allow_null=True)
+    returned_note = serializers.SerializerMethodField(
+        help_text="When a lead sent the item back for re-annotation: the lead's note."
+    )
+
+    def get_returned_note(self, annotation: Annotation) -> str | None:
+        note = (
+            Review.objects.filter(item_id=annotation.item_id, status=Review.Status.SENT_BACK)
+            .order_by("-resolved_at", "-pk")
+            .values_list("notes", flat=True)
+            .first()
+        )
+        return note if note else None
 
 
 def annotation_response(annotation: Annotation, code: int = status.HTTP_200_OK) -> Response:

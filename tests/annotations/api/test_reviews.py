@@ -202,9 +202,12 @@ def test_sending_back_returns_the_item_to_its_annotators(overlap: World) -> None
     assert set(Annotation.objects.filter(item=item).values_list("status", flat=True)) == {
         "returned"
     }
-    # The same annotator may take the item again.
+    # The same annotator may take the item again, and reads the lead's note.
     again = overlap.client(overlap.annotator).post(f"/api/v1/datasets/{overlap.a.pk}/queue/next/")
-    assert again.json()["item_id"] == item.pk
+    assert (again.json()["item_id"], again.json()["returned_note"]) == (
+        item.pk,
+        "Check the colour against the image.",
+    )
     assert AuditEvent.objects.filter(action="review.send_back").count() == 1
 
 
