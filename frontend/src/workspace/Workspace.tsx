@@ -505,6 +505,11 @@ export function Workspace({ item, loaded, storage, onClosed }: Props) {
       </header>
 
       <div className="ws-notices">
+        {annotation.returned_note ? (
+          <p className="ws-returned card" data-testid="returned-note">
+            <strong>Sent back by a lead:</strong> {annotation.returned_note}
+          </p>
+        ) : null}
         <div aria-live="polite" data-testid="ws-notice" className="ws-notice">
           {notice?.tone === "info" ? notice.text : null}
         </div>

@@ -35,6 +35,7 @@ class FakeApi {
     lease_expires_at: "2030-01-01T00:00:00Z",
     time_spent_ms: 0,
     submitted_at: null,
+    returned_note: null,
   };
   captionText = CAPTION;
   queueEmpty = false;

@@ -81,6 +81,7 @@ function annotationAt(version: number, payload: DraftPayload): Annotation {
     lease_expires_at: null,
     time_spent_ms: 0,
     submitted_at: null,
+    returned_note: null,
   };
 }
 

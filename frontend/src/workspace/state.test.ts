@@ -71,6 +71,7 @@ function annotation(draft: Partial<Annotation>): Annotation {
     lease_expires_at: null,
     time_spent_ms: 0,
     submitted_at: null,
+    returned_note: null,
     ...draft,
   };
 }
