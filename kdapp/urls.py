@@ -17,7 +17,8 @@ urlpatterns = [
     # Every other path is a route of the browser app (login, datasets, workspace, history...).
     path("", frontend.app_shell, name="home"),
     re_path(
-        r"^(?P<route>(?:login|datasets|annotate|items|jobs|help)(?:/.*)?)$", frontend.app_shell
+        r"^(?P<route>(?:login|datasets|annotate|items|jobs|help|reviews)(?:/.*)?)$",
+        frontend.app_shell,
     ),
 ]
 

@@ -7,6 +7,9 @@ import { DatasetsPage } from "./pages/DatasetsPage";
 import { HistoryPage } from "./pages/HistoryPage";
 import { JobsPage } from "./pages/JobsPage";
 import { LoginPage } from "./pages/LoginPage";
+import { ReviewPage } from "./pages/ReviewPage";
+import { ReviewQueuePage } from "./pages/ReviewQueuePage";
+import { TeamPage } from "./pages/TeamPage";
 import { WorkspacePage } from "./pages/WorkspacePage";
 import { useSession } from "./session";
 
@@ -33,6 +36,9 @@ export function App() {
           <Route path="/" element={<DatasetsPage />} />
           <Route path="/datasets" element={<Navigate to="/" replace />} />
           <Route path="/datasets/:datasetId/jobs" element={<JobsPage />} />
+          <Route path="/datasets/:datasetId/reviews" element={<ReviewQueuePage />} />
+          <Route path="/datasets/:datasetId/team" element={<TeamPage />} />
+          <Route path="/reviews/:reviewId" element={<ReviewPage />} />
           <Route path="/annotate/:datasetId" element={<WorkspacePage />} />
           <Route path="/items/:itemId/history" element={<HistoryPage />} />
           <Route path="*" element={<p role="alert">No such page. <a href="/">Back to the datasets</a></p>} />

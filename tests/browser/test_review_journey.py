@@ -23,6 +23,9 @@ def team(settings: Settings, tmp_path: Path) -> Dataset:
     settings.MEDIA_ROOT = tmp_path / "media"
     demo_load(actor=Actor.system("tests"), annotators_per_item=2)
     dataset = Dataset.objects.get(slug="demo")
+    # One rejected fact out of eight is a small disagreement; this team reviews any.
+    dataset.disagreement_threshold = 0.05
+    dataset.save(update_fields=["disagreement_threshold"])
     for name, role in (("ann1", "annotator"), ("ann2", "annotator"), ("lead", "lead")):
         user = User.objects.create_user(name, password=PASSWORD)
         Membership.objects.create(dataset=dataset, user=user, role=role)
@@ -105,7 +108,7 @@ def test_two_annotators_disagree_and_a_lead_resolves_it(
     assert (review.status, review.resolved_by.username) == ("resolved", "lead")  # type: ignore[union-attr]
     assert review.notes == "The person is named; the full name is clearer."
     assert (item.status, item.current_caption_id) == ("done", final.pk)
-    ann2 = Annotation.objects.get(annotator__username="ann2")
+    ann2 = Annotation.objects.get(annotator__username="ann2", status="submitted")
     assert ann2.result_caption is not None
     assert (final.origin, final.author.username, final.text) == (  # type: ignore[union-attr]
         "adjudication", "lead", ann2.result_caption.text,

@@ -33,6 +33,7 @@ describe("HelpOverlay", () => {
     expect(within(dialog).getAllByRole("heading", { level: 3 }).map((h) => h.textContent)).toEqual([
       "Everywhere",
       "Annotation workspace",
+      "Review",
     ]);
     for (const shortcut of SHORTCUTS) {
       expect(within(dialog).getByText(shortcut.action)).toBeInTheDocument();

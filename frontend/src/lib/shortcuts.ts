@@ -22,7 +22,16 @@ export type ShortcutId =
   | "fit"
   | "one-to-one"
   | "pan"
-  | "history";
+  | "history"
+  | "review-next-row"
+  | "review-previous-row"
+  | "review-accept"
+  | "review-edit"
+  | "review-reject"
+  | "review-use-text"
+  | "review-resolve"
+  | "review-send-back"
+  | "review-next";
 
 export interface Shortcut {
   id: ShortcutId;
@@ -96,6 +105,47 @@ export const SHORTCUTS: Shortcut[] = [
   // Matched by the image viewer itself, only while it has the focus.
   { id: "pan", keys: "← / → / ↑ / ↓", action: "Pan the image (while the image has the focus)", where: "workspace" },
   { id: "history", keys: "h", action: "Open the item's history", where: "workspace", match: ["h"] },
+  // The leads' review page (the queue page knows Shift+N too).
+  { id: "review-next-row", keys: "j", action: "Next row of the verdicts table", where: "review", match: ["j"] },
+  {
+    id: "review-previous-row",
+    keys: "k",
+    action: "Previous row of the verdicts table",
+    where: "review",
+    match: ["k"],
+  },
+  { id: "review-accept", keys: "a", action: "Choose Accept for the selected row", where: "review", match: ["a"] },
+  {
+    id: "review-edit",
+    keys: "e",
+    action: "Choose Edit for the selected row and type its value (Esc goes back to the row)",
+    where: "review",
+    match: ["e"],
+  },
+  { id: "review-reject", keys: "r", action: "Choose Reject for the selected row", where: "review", match: ["r"] },
+  {
+    id: "review-use-text",
+    keys: "1-9",
+    action: "Use annotator 1 to 9's text as the final caption (in the order of the columns)",
+    where: "review",
+    match: ["1", "2", "3", "4", "5", "6", "7", "8", "9"],
+  },
+  {
+    id: "review-resolve",
+    keys: "Ctrl+Enter",
+    action: "Resolve the review (in the send-back form: send it back)",
+    where: "review",
+    match: ["Ctrl+Enter"],
+    whileTyping: true,
+  },
+  { id: "review-send-back", keys: "b", action: "Send the item back for re-annotation", where: "review", match: ["b"] },
+  {
+    id: "review-next",
+    keys: "Shift+N",
+    action: "Review next (on the queue; on a review once it is resolved or sent back)",
+    where: "review",
+    match: ["Shift+N"],
+  },
 ];
 
 /** The keys of a shortcut as shown to the user ("" for an unknown id). */

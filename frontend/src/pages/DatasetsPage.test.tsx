@@ -14,6 +14,7 @@ function dataset(overrides: Partial<Schemas["DatasetOutput"]>): Schemas["Dataset
     description: "",
     guidelines: "",
     annotators_per_item: 1,
+    overlap_share: 1,
     disagreement_threshold: 0.5,
     created_at: "2025-01-02T10:00:00Z",
     your_role: "annotator",
@@ -85,6 +86,8 @@ describe("DatasetsPage", () => {
 
     expect(within(street).getByRole("link", { name: "Annotate" })).toHaveAttribute("href", "/annotate/3");
     expect(within(street).getByRole("link", { name: "Jobs" })).toHaveAttribute("href", "/datasets/3/jobs");
+    expect(within(street).getByRole("link", { name: "Reviews" })).toHaveAttribute("href", "/datasets/3/reviews");
+    expect(within(street).getByRole("link", { name: "Team" })).toHaveAttribute("href", "/datasets/3/team");
 
     const empty = screen.getByRole("article", { name: "Empty set" });
     expect(within(empty).getByRole("progressbar")).toHaveAttribute("aria-valuetext", "No items yet");
@@ -92,6 +95,8 @@ describe("DatasetsPage", () => {
     expect(definition(empty, "Coverage")).toBe("—");
     expect(definition(empty, "VQA support")).toBe("—");
     expect(within(empty).getByRole("link", { name: "Annotate" })).toHaveAttribute("href", "/annotate/7");
+    expect(within(empty).queryByRole("link", { name: "Reviews" })).not.toBeInTheDocument();
+    expect(within(empty).queryByRole("link", { name: "Team" })).not.toBeInTheDocument();
   });
 
   it("says in words when there is no dataset", async () => {

@@ -15,6 +15,8 @@ type Load =
   | { kind: "ready"; datasets: Dataset[] };
 
 const ROLE_LABELS: Record<string, string> = { annotator: "Annotator", lead: "Lead", admin: "Administrator" };
+/** The roles that review items and see the team's agreement. */
+const LEADS = new Set(["lead", "admin"]);
 
 function StateProgress({ name, progress }: { name: string; progress: Dataset["progress"] }) {
   if (!progress) return <p className="muted">Progress is not available.</p>;
@@ -101,6 +103,16 @@ function DatasetCard({ dataset }: { dataset: Dataset }) {
         <Link className="btn" to={`/datasets/${dataset.id}/jobs`}>
           Jobs
         </Link>
+        {dataset.your_role && LEADS.has(dataset.your_role) && (
+          <>
+            <Link className="btn" to={`/datasets/${dataset.id}/reviews`}>
+              Reviews
+            </Link>
+            <Link className="btn" to={`/datasets/${dataset.id}/team`}>
+              Team
+            </Link>
+          </>
+        )}
       </div>
     </article>
   );

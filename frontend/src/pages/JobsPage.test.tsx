@@ -33,6 +33,7 @@ function dataset(role: string | null): Schemas["DatasetOutput"] {
     description: "",
     guidelines: "",
     annotators_per_item: 1,
+    overlap_share: 1,
     disagreement_threshold: 0.5,
     created_at: "2025-01-02T10:00:00Z",
     your_role: role,
