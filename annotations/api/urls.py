@@ -10,6 +10,7 @@ from annotations.api.annotations import (
     QueueNextApi,
 )
 from annotations.api.datasets import DatasetDetailApi, DatasetListApi
+from annotations.api.exports import DatasetExportApi
 from annotations.api.items import (
     CaptionHistoryApi,
     ItemDetailApi,
@@ -53,6 +54,11 @@ urlpatterns = [
         "datasets/<int:dataset_id>/captioner/",
         DatasetCaptionerApi.as_view(),
         name="dataset-captioner",
+    ),
+    path(
+        "datasets/<int:dataset_id>/export.jsonl",
+        DatasetExportApi.as_view(),
+        name="dataset-export-jsonl",
     ),
     path("datasets/<int:dataset_id>/reviews/", ReviewListApi.as_view(), name="review-list"),
     path("datasets/<int:dataset_id>/reviews/next/", ReviewNextApi.as_view(), name="review-next"),

@@ -28,6 +28,8 @@ class AuditAction(models.TextChoices):
     REVIEW_RESOLVE = "review.resolve", "Review resolved"
     REVIEW_SEND_BACK = "review.send_back", "Item sent back for re-annotation"
     ITEM_CONSENSUS = "item.consensus", "Annotators agreed; consensus caption final"
+    DATASET_EXPORT = "dataset.export", "Data exported"
+    EXPORT_DELETE = "export.delete", "Export snapshot deleted"
     JOB_CREATE = "job.create", "Job created"
     JOB_FINISH = "job.finish", "Job finished"
     JOB_CANCEL = "job.cancel", "Job cancel requested"

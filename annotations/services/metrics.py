@@ -13,7 +13,7 @@ from annotations.enrichment.metrics import Triple, item_metrics
 from annotations.models import Caption, Fact, Item, VqaPair
 
 BATCH = 2000
-FINAL_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.ADJUDICATION)
+FINAL_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.CONSENSUS, Caption.Origin.ADJUDICATION)
 METRIC_FIELDS = ("fact_count", "density", "coverage", "vqa_support")
 
 

@@ -119,8 +119,17 @@ def test_kd_up_runs_everything_and_stops_everything(tmp_path: Path) -> None:
     try:
         base_url, username, password = first.wait_until_ready()
         assert base_url == f"http://127.0.0.1:{port}/"
-        assert "Loaded the demo dataset 'demo': 14 items, 99 facts, 60 VQA pairs." in (
-            first.output()
+        assert (
+            "Loaded the demo dataset 'demo': 14 items, 99 facts, 60 VQA pairs; two annotators "
+            "per item." in first.output()
+        )
+        accounts = dict(
+            line.split(" ", 1) for line in (data_dir / "demo_accounts").read_text().splitlines()
+        )
+        assert sorted(accounts) == ["annotator1", "annotator2"]
+        assert (
+            f"Demo annotators: annotator1 / {accounts['annotator1']}, "
+            f"annotator2 / {accounts['annotator2']}" in first.output()
         )
         assert username == "admin"
         assert (data_dir / "admin_password").read_text().strip() == password
