@@ -56,3 +56,14 @@ def reap_jobs() -> dict[str, int]:
     if any(report.values()):
         logger.info("reaper: %s", report)
     return report
+
+
+@shared_task(bind=True, name="annotations.tasks.build_export", max_retries=3)
+def build_export(self: Any, export_id: int) -> int:
+    """Write an export snapshot's files and manifest (see annotations.services.exports)."""
+    from annotations.services.exports import export_build
+
+    try:
+        return export_build(export_id).record_count
+    except (DatabaseError, InterfaceError) as error:
+        raise self.retry(countdown=BACKOFF_BASE * 2**self.request.retries, exc=error) from error

@@ -10,7 +10,12 @@ from annotations.api.annotations import (
     QueueNextApi,
 )
 from annotations.api.datasets import DatasetDetailApi, DatasetListApi
-from annotations.api.exports import DatasetExportApi
+from annotations.api.exports import (
+    DatasetExportApi,
+    ExportCreateApi,
+    ExportDetailApi,
+    ExportFileApi,
+)
 from annotations.api.items import (
     CaptionHistoryApi,
     ItemDetailApi,
@@ -69,6 +74,13 @@ urlpatterns = [
         "reviews/<int:review_id>/send-back/",
         ReviewSendBackApi.as_view(),
         name="review-send-back",
+    ),
+    path("exports/", ExportCreateApi.as_view(), name="export-create"),
+    path("exports/<int:export_id>/", ExportDetailApi.as_view(), name="export"),
+    re_path(
+        r"^exports/(?P<export_id>[0-9]+)/files/(?P<name>[A-Za-z0-9_./-]+)$",
+        ExportFileApi.as_view(),
+        name="export-file",
     ),
     path("jobs/", JobCreateApi.as_view(), name="job-create"),
     path("jobs/<int:job_id>/", JobDetailApi.as_view(), name="job"),

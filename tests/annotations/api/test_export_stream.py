@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from annotations.exporters.record import validate_record
 from annotations.models import AuditEvent, Item
 from annotations.selectors.export import pseudonym
 from tests.annotations.api.conftest import World, image_item
@@ -75,6 +76,8 @@ def test_a_lead_streams_exact_records(world: World) -> None:
             "caption_id": item.current_caption_id, "audit_event_ids": [], "review_id": None,
         },
     }  # fmt: skip
+    # Every record is valid against the published JSON Schema.
+    assert [validate_record(record) for record in records] == [[], [], []]
     event = AuditEvent.objects.get(action="dataset.export")
     assert (event.actor_label, event.after["records"], event.after["filters"]["status"]) == (
         "lead",
