@@ -162,3 +162,29 @@ def test_bad_parameters_are_refused(world: World) -> None:
     assert client.get(url(world, min_coverage=2)).status_code == 400
     assert client.get(url(world, after=-1)).status_code == 400
     assert client.get(url(world, caption="best")).status_code == 400
+
+
+def test_records_name_the_audit_events_they_came_from(world: World) -> None:
+    annotator = world.client(world.annotator)
+    annotation = annotator.post(f"/api/v1/datasets/{world.a.pk}/queue/next/").json()
+    fact_id = world.items[0].current_caption.facts.get().pk  # type: ignore[union-attr]
+    submitted = annotator.post(
+        f"/api/v1/annotations/{annotation['id']}/submit/",
+        {"verdicts": [{"fact_id": fact_id, "verdict": "accepted"}], "text": "A red square."},
+        content_type="application/json",
+    )
+    assert submitted.status_code == 200
+    records = lines(world.client(world.lead).get(url(world)))
+    assert [r["id"] for r in records] == ["alpha-0"]
+    expected = list(
+        AuditEvent.objects.filter(
+            target_type="annotations.annotation", target_id=str(annotation["id"])
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    assert len(expected) == 2  # assigned, submitted
+    assert records[0]["provenance"]["audit_event_ids"] == expected
+    assert records[0]["caption"]["origin"] == "annotator"
+    assert records[0]["caption"]["author"] == pseudonym(world.annotator.pk)
+    assert {f["decided_by"] for f in records[0]["facts"]} == {pseudonym(world.annotator.pk)}
