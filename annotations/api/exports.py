@@ -7,6 +7,7 @@ import json
 import mimetypes
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from django.db import transaction
@@ -195,9 +196,13 @@ class ExportOutput(serializers.Serializer[Any]):
     record_count = serializers.IntegerField()
     audit_head_hash = serializers.CharField()
     files = serializers.SerializerMethodField()
+    identities = serializers.SerializerMethodField()
     job_id = serializers.IntegerField(allow_null=True)
     created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
     created_at = serializers.DateTimeField()
+
+    def get_identities(self, export: Export) -> bool:
+        return bool(export.job and export.job.params.get("identities"))
 
     def get_files(self, export: Export) -> list[dict[str, Any]]:
         return [
@@ -264,6 +269,7 @@ class ExportDetailApi(APIView):
         access = Access.of(request)
         export = _export_get(access, export_id)
         require_export(access, export.dataset)
+        _require_identities_access(access, export)
         return Response(ExportOutput(export).data)
 
     @extend_schema(operation_id="exports_delete", responses={204: None, **errors(403, 404)})
@@ -277,7 +283,7 @@ class ExportDetailApi(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=(\d{0,18})-(\d{0,18})$", re.ASCII)
 
 
 class ExportFileApi(APIView):
@@ -295,10 +301,14 @@ class ExportFileApi(APIView):
         access = Access.of(request)
         export = _export_get(access, export_id)
         require_export(access, export.dataset)
+        _require_identities_access(access, export)
         if name not in {file["name"] for file in export.files or []}:
             raise NotFoundError("No such file in this export.")
         path = export_dir(export) / name
-        size = path.stat().st_size
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            raise NotFoundError("The file of this export is no longer on the server.") from None
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         header = request.headers.get("Range")
         match = _RANGE.match(header.strip()) if header else None
@@ -316,10 +326,28 @@ class ExportFileApi(APIView):
             refused = HttpResponse(status=416)
             refused["Content-Range"] = f"bytes */{size}"
             return refused
-        with path.open("rb") as handle:
-            handle.seek(start)
-            body = handle.read(end - start + 1)
-        partial = HttpResponse(body, status=206, content_type=kind)
+        partial = StreamingHttpResponse(
+            _file_slice(path, start, end - start + 1), status=206, content_type=kind
+        )
         partial["Content-Range"] = f"bytes {start}-{end}/{size}"
+        partial["Content-Length"] = str(end - start + 1)
         partial["Accept-Ranges"] = "bytes"
         return partial
+
+
+def _file_slice(path: Path, start: int, length: int) -> Iterator[bytes]:
+    """``length`` bytes of the file from ``start``, read 1 MiB at a time."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        while length > 0:
+            chunk = handle.read(min(length, 1 << 20))
+            if not chunk:
+                return
+            length -= len(chunk)
+            yield chunk
+
+
+def _require_identities_access(access: Access, export: Export) -> None:
+    """A snapshot with annotators' usernames is for admins only, like its creation."""
+    if export.job is not None and export.job.params.get("identities") and not access.is_admin:
+        raise PermissionDeniedError("This export holds annotator identities: admins only.")

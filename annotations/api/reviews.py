@@ -3,6 +3,7 @@ back; and the agreement figures of a dataset."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
@@ -34,10 +35,10 @@ def review_if_match(request: Request) -> int | None:
     header = request.headers.get("If-Match")
     if header is None:
         return None
-    raw = header.strip().removeprefix("W/").strip('"')
-    if not raw.startswith("r") or not raw[1:].isdigit():
+    match = re.fullmatch(r'(?:W/)?"?r(\d{1,18})"?', header.strip(), re.ASCII)
+    if match is None:
         raise PreconditionFailedError(f"If-Match {header!r} is not a version of this review.")
-    return int(raw[1:])
+    return int(match.group(1))
 
 
 class ReviewSummaryOutput(serializers.Serializer[Any]):

@@ -61,6 +61,8 @@ def agreement_report(dataset: Dataset) -> dict[str, Any]:
     matches: Counter[str] = Counter()
     judged: Counter[str] = Counter()
     for rows in per_item.values():
+        if len(rows) < 2:
+            continue  # a single annotator's caption is itself the final one
         for annotator, decisions in rows:
             for fact_id, decision in decisions.items():
                 expected = final.get(int(fact_id))
@@ -104,12 +106,14 @@ def _final_verdicts(dataset: Dataset, base_captions: set[int]) -> dict[int, str]
             current_caption__parent_id__in=base_captions,
         ).values_list("current_caption__parent_id", "current_caption_id")
     )
-    final_facts: dict[int, dict[tuple[str, str, str], str]] = defaultdict(dict)
+    final_facts: dict[int, dict[tuple[str, str, str], set[str]]] = defaultdict(
+        lambda: defaultdict(set)
+    )
     for caption_id, kind, subject, predicate, value in Fact.objects.filter(
         caption_id__in=list(finals.values())
     ).values_list("caption_id", "kind", "subject", "predicate", "value"):
         key = (kind, normalize_part(subject), normalize_part(predicate))
-        final_facts[caption_id][key] = normalize_part(value)
+        final_facts[caption_id][key].add(normalize_part(value))
     verdicts: dict[int, str] = {}
     for fact_id, caption_id, kind, subject, predicate, value in Fact.objects.filter(
         caption_id__in=list(finals)
@@ -118,11 +122,7 @@ def _final_verdicts(dataset: Dataset, base_captions: set[int]) -> dict[int, str]
             (kind, normalize_part(subject), normalize_part(predicate))
         )
         verdicts[fact_id] = (
-            "rejected"
-            if kept is None
-            else "accepted"
-            if kept == normalize_part(value)
-            else "edited"
+            "rejected" if not kept else "accepted" if normalize_part(value) in kept else "edited"
         )
     return verdicts
 

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.db import connection, transaction
 from django.db.models import CharField, Exists, OuterRef, Q
 from django.db.models.functions import Cast
 
@@ -99,22 +100,34 @@ def export_records(
     last = after_id or 0
     base = _items(dataset, filters)
     while True:
-        rows = list(
-            base.filter(pk__gt=last)
-            .order_by("pk")
-            .values(
-                "pk", "external_id", "status", "image_sha256", "image_path", "width", "height",
-                "mime", "current_caption_id", "fact_count", "density", "coverage",
-                "vqa_support",
-            )[:batch]
-        )  # fmt: skip
-        if not rows:
-            return
-        # The same items as ``rows``, as a subquery: the batch's other reads join on it
-        # instead of sending a thousand ids as parameters.
-        in_batch = base.filter(pk__gt=last, pk__lte=rows[-1]["pk"])
-        yield from _records(dataset, rows, in_batch, filters, identities)
+        # A batch's reads share one snapshot, so a caption changed between them cannot make
+        # an item's record disappear or point at rows the other reads did not see.
+        with transaction.atomic():
+            if _outermost():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            rows = list(
+                base.filter(pk__gt=last)
+                .order_by("pk")
+                .values(
+                    "pk", "external_id", "status", "image_sha256", "image_path", "width",
+                    "height", "mime", "current_caption_id", "fact_count", "density", "coverage",
+                    "vqa_support",
+                )[:batch]
+            )  # fmt: skip
+            if not rows:
+                return
+            # The same items as ``rows``, as a subquery: the batch's other reads join on it
+            # instead of sending a thousand ids as parameters.
+            in_batch = base.filter(pk__gt=last, pk__lte=rows[-1]["pk"])
+            records = list(_records(dataset, rows, in_batch, filters, identities))
+        yield from records
         last = rows[-1]["pk"]
+
+
+def _outermost() -> bool:
+    """Whether the innermost atomic block is the transaction itself (not a savepoint)."""
+    return len(connection.savepoint_ids) == 0 and connection.in_atomic_block
 
 
 def _records(
@@ -190,12 +203,15 @@ def _records(
         .order_by("pk")
         .values_list("pk", "target_type", "target_id")
     ):
-        if target_type == "annotations.item":
-            events[int(target_id)].append(event_id)
-        elif target_type == "annotations.annotation":
-            events[annotation_item[int(target_id)]].append(event_id)
-        else:
-            events[review_item[int(target_id)]].append(event_id)
+        owner = (
+            int(target_id)
+            if target_type == "annotations.item"
+            else annotation_item.get(int(target_id))
+            if target_type == "annotations.annotation"
+            else review_item.get(int(target_id))
+        )
+        if owner is not None:
+            events[owner].append(event_id)
 
     def who(user_id: int | None, username: str | None) -> str | None:
         if user_id is None:

@@ -353,7 +353,11 @@ def annotation_submit(
         raise InvalidSubmission(f"The caption is longer than {MAX_CAPTION_LENGTH} characters.")
     with transaction.atomic():
         locked = _locked_open(annotation, user, version)
-        item = Item.objects.select_for_update().select_related("dataset").get(pk=locked.item_id)
+        item = (
+            Item.objects.select_for_update(of=("self",))
+            .select_related("dataset")
+            .get(pk=locked.item_id)
+        )
         base_facts = (
             {fact.pk: fact for fact in Fact.objects.filter(caption_id=locked.base_caption_id)}
             if locked.base_caption_id
@@ -400,6 +404,10 @@ def annotation_submit(
                 item.status = Item.Status.IN_REVIEW
             item.save(update_fields=["status", "current_caption", "updated_at"])
             refresh_item_metrics([item.pk])
+        if submitted >= required > 1:
+            from annotations.services.reviews import compare_submissions
+
+            compare_submissions(item=item, actor=actor)
         audit_record(
             actor=actor,
             action=AuditAction.ANNOTATION_SUBMIT,
@@ -412,10 +420,6 @@ def annotation_submit(
                 "item_status": item.status,
             },
         )
-        if submitted >= required > 1:
-            from annotations.services.reviews import compare_submissions
-
-            compare_submissions(item=item, actor=actor)
     locked.refresh_from_db()
     return locked
 

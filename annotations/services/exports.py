@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, transaction
 from django.utils import timezone
 
 from annotations.exporters.formats import ExportFile, write
@@ -87,7 +87,12 @@ def export_create(
             action=AuditAction.JOB_CREATE,
             target=job,
             dataset_id=dataset.pk,
-            after={"kind": "export", "format": format, "filters": filters.as_dict()},
+            after={
+                "kind": "export",
+                "format": format,
+                "filters": filters.as_dict(),
+                "identities": identities,
+            },
         )
         transaction.on_commit(lambda: _publish(export.pk))
     return export
@@ -154,7 +159,11 @@ def export_build(export_id: int) -> Export:
     """Write the snapshot's files and manifest; idempotent for a finished export."""
     export = Export.objects.select_related("dataset", "job").get(pk=export_id)
     job = export.job
-    if job is None or job.status in (Job.Status.SUCCEEDED, Job.Status.FAILED):
+    if job is None or job.status in (
+        Job.Status.SUCCEEDED,
+        Job.Status.FAILED,
+        Job.Status.CANCELLED,
+    ):
         return export
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
     out = export_dir(export)
@@ -182,6 +191,9 @@ def export_build(export_id: int) -> Export:
             out=out,
             extra_manifest={"export_id": export.pk},
         )
+    except (DatabaseError, InterfaceError):
+        shutil.rmtree(out, ignore_errors=True)
+        raise  # transient: the task retries, and the job is still running
     except Exception as error:
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.FAILED,
@@ -212,6 +224,7 @@ def export_build(export_id: int) -> Export:
                 "filters": export.filters,
                 "records": count,
                 "files": len(files),
+                "identities": bool(params.get("identities")),
             },
         )
     export.refresh_from_db()

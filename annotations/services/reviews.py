@@ -24,7 +24,7 @@ from annotations.enrichment.agreement import (
     consensus,
     disagreement,
 )
-from annotations.errors import ConflictError, PreconditionFailedError
+from annotations.errors import ConflictError, PermissionDeniedError, PreconditionFailedError
 from annotations.models import (
     Annotation,
     AuditAction,
@@ -228,6 +228,12 @@ def _locked_claim(review: Review, user: AbstractBaseUser, version: int | None) -
     if locked.claimed_by_id not in (None, user.pk) and live_claim:
         raise ConflictError(
             "Another lead has claimed this review.", extra={"claimed_by": locked.claimed_by_id}
+        )
+    if locked.annotations.filter(annotator_id=user.pk).exists() and not _only_lead(
+        locked.dataset, user
+    ):
+        raise PermissionDeniedError(
+            "You annotated this item; another lead of the dataset reviews it."
         )
     return locked
 

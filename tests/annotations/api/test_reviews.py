@@ -257,3 +257,27 @@ def test_agreement_figures(overlap: World) -> None:
     assert body["model_facts"] == []
     denied = overlap.client(overlap.annotator).get(f"/api/v1/datasets/{overlap.a.pk}/agreement/")
     assert denied.status_code == 403
+
+
+def test_a_lead_cannot_resolve_their_own_annotation_directly(overlap: World) -> None:
+    second_lead = User.objects.create_user("lead2")
+    Membership.objects.create(dataset=overlap.a, user=second_lead, role=Membership.Role.LEAD)
+    annotate(overlap.client(overlap.lead), overlap, "accepted", "A red square.")
+    annotate(overlap.client(overlap.annotator), overlap, "rejected", "A square.")
+    review = Review.objects.get()
+    fact_id = review.annotations.first().base_caption.facts.get().pk  # type: ignore[union-attr]
+    response = overlap.client(overlap.lead).post(
+        f"/api/v1/reviews/{review.pk}/resolve/",
+        {"verdicts": [{"fact_id": fact_id, "verdict": "accepted"}], "text": "A red square."},
+        content_type="application/json",
+    )
+    assert (response.status_code, response.json()["code"]) == (403, "permission_denied")
+    review.refresh_from_db()
+    assert (review.status, review.resolving_caption_id) == ("open", None)
+    malformed = overlap.client(overlap.lead).post(
+        f"/api/v1/reviews/{review.pk}/send-back/",
+        {"note": "x"},
+        content_type="application/json",
+        HTTP_IF_MATCH='"r\u00b2"',
+    )
+    assert malformed.status_code == 412
