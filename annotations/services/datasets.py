@@ -44,6 +44,10 @@ def dataset_update(*, dataset: Dataset, actor: Actor, **changes: Any) -> Dataset
                 before=before,
                 after=changes,
             )
+        if {"annotators_per_item", "overlap_share"} & set(changes):
+            from annotations.services.reviews import reconsider_overlap
+
+            reconsider_overlap(dataset=dataset, actor=actor)
     return dataset
 
 

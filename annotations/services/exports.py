@@ -13,7 +13,7 @@ import json
 import logging
 import shutil
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -98,6 +98,18 @@ def export_create(
     return export
 
 
+def publish_stale_exports(older_than: timedelta) -> int:
+    """Publish again the exports still queued after ``older_than`` (the broker was down when
+    they were created, or their message was lost); a duplicate finds the job claimed."""
+    stale = Export.objects.filter(
+        job__status=Job.Status.QUEUED, job__created_at__lt=timezone.now() - older_than
+    ).values_list("pk", flat=True)
+    ids = list(stale[:1000])
+    for export_id in ids:
+        _publish(export_id)
+    return len(ids)
+
+
 def _publish(export_id: int) -> None:
     from annotations.tasks import build_export
 
@@ -165,7 +177,11 @@ def export_build(export_id: int) -> Export:
         Job.Status.CANCELLED,
     ):
         return export
-    Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
+    claimed = Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:  # another worker has it (a message delivered twice)
+        return export
     out = export_dir(export)
     if out.exists():  # a previous attempt died half-way: start over
         shutil.rmtree(out)
@@ -193,7 +209,9 @@ def export_build(export_id: int) -> Export:
         )
     except (DatabaseError, InterfaceError):
         shutil.rmtree(out, ignore_errors=True)
-        raise  # transient: the task retries, and the job is still running
+        # Transient: queued again for the task's retry (or the reaper).
+        Job.objects.filter(pk=job.pk).update(status=Job.Status.QUEUED)
+        raise
     except Exception as error:
         Job.objects.filter(pk=job.pk).update(
             status=Job.Status.FAILED,

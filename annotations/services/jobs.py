@@ -275,10 +275,11 @@ def reap_jobs() -> dict[str, int]:
       published again, or fails its items after ``KD_CHUNK_MAX_ATTEMPTS`` attempts;
     - a pending chunk that was never published (the broker was down at commit time), or was
       published longer than ``KD_CHUNK_REQUEUE_SECONDS`` ago, is published (again);
-    - an unfinished job without open chunks is closed.
+    - an unfinished job without open chunks is closed;
+    - an export snapshot still queued after ``KD_CHUNK_REQUEUE_SECONDS`` is published again.
     """
     now = timezone.now()
-    report = {"requeued": 0, "exhausted": 0, "published": 0, "closed": 0}
+    report = {"requeued": 0, "exhausted": 0, "published": 0, "closed": 0, "exports": 0}
     expired = list(
         JobChunk.objects.filter(status=JobChunk.Status.RUNNING, lease_expires_at__lt=now)
         .order_by("pk")
@@ -319,6 +320,9 @@ def reap_jobs() -> dict[str, int]:
             job_id=job_id, status=JobChunk.Status.PENDING, enqueued_at__lt=stale
         ).update(enqueued_at=None)
         report["published"] += enqueue_job_chunks(job_id)
+    from annotations.services.exports import publish_stale_exports
+
+    report["exports"] = publish_stale_exports(timedelta(seconds=settings.KD_CHUNK_REQUEUE_SECONDS))
     for job_id in Job.objects.filter(
         kind=Job.Kind.CAPTION, status__in=(Job.Status.QUEUED, Job.Status.RUNNING)
     ).values_list("pk", flat=True)[:1000]:

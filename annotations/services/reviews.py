@@ -333,3 +333,42 @@ def review_send_back(
             after={"item": item.pk, "note": note, "returned_annotations": returned},
         )
     return locked
+
+
+def reconsider_overlap(*, dataset: Dataset, actor: Actor) -> int:
+    """Decide the items a lowered overlap has completed; returns how many moved on.
+
+    An item in annotation whose submissions already reach its (new) required count, with no
+    annotation still open, would otherwise wait for a submission the queue no longer asks for.
+    With one required annotator the latest submission becomes final; with more, the
+    submissions are compared as on the last submit.
+    """
+    from annotations.services.annotations import required_annotations
+
+    moved = 0
+    candidates = (
+        Item.objects.filter(dataset=dataset, status=Item.Status.IN_ANNOTATION)
+        .exclude(annotations__status__in=Annotation.OPEN_STATUSES)
+        .filter(annotations__status=Annotation.Status.SUBMITTED)
+        .distinct()
+        .values_list("pk", flat=True)
+    )
+    for item_id in list(candidates):
+        item = Item.objects.select_for_update(of=("self",)).get(pk=item_id)
+        submitted = Annotation.objects.filter(item=item, status=Annotation.Status.SUBMITTED)
+        required = required_annotations(item.pk, dataset)
+        if item.status != Item.Status.IN_ANNOTATION or submitted.count() < required:
+            continue
+        if required == 1:
+            latest = submitted.order_by("-submitted_at", "-pk").first()
+            assert latest is not None
+            item.status = Item.Status.DONE
+            item.current_caption_id = latest.result_caption_id
+            item.save(update_fields=["status", "current_caption", "updated_at"])
+            refresh_item_metrics([item.pk])
+        else:
+            item.status = Item.Status.IN_REVIEW
+            item.save(update_fields=["status", "updated_at"])
+            compare_submissions(item=item, actor=actor)
+        moved += 1
+    return moved

@@ -128,3 +128,25 @@ def test_kd_export_writes_coco_and_refuses_a_used_folder(done: World, tmp_path: 
     with pytest.raises(CommandError, match="is not empty"):
         call_command("kd_export", "--dataset", "alpha", "--format", "jsonl", "--out", str(out))
     assert AuditEvent.objects.filter(action="dataset.export").count() == 1
+
+
+def test_a_snapshot_is_built_once_and_a_stale_one_is_published_again(
+    done: World, settings: Settings
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from annotations.services.exports import publish_stale_exports
+
+    body = create(done.client(done.lead), {"dataset_id": done.a.pk, "format": "jsonl"}).json()
+    job = Job.objects.get(pk=body["job_id"])
+    assert publish_stale_exports(timedelta(minutes=15)) == 0  # fresh: its own message counts
+    Job.objects.filter(pk=job.pk).update(created_at=timezone.now() - timedelta(hours=1))
+    assert publish_stale_exports(timedelta(minutes=15)) == 1
+    built = export_build(body["id"])
+    assert built.record_count == 3
+    # A duplicate message finds the job done and changes nothing.
+    files = built.files
+    assert export_build(body["id"]).files == files
+    assert publish_stale_exports(timedelta(minutes=15)) == 0

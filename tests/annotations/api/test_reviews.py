@@ -281,3 +281,34 @@ def test_a_lead_cannot_resolve_their_own_annotation_directly(overlap: World) -> 
         HTTP_IF_MATCH='"r\u00b2"',
     )
     assert malformed.status_code == 412
+
+
+def test_lowering_the_overlap_decides_items_that_now_have_enough(overlap: World) -> None:
+    first = annotate(overlap.client(overlap.annotator), overlap, "accepted", "A red square.")
+    item = Item.objects.get(pk=first["item_id"])
+    assert item.status == "in_annotation"
+    changed = overlap.client(overlap.admin).patch(
+        f"/api/v1/datasets/{overlap.a.pk}/",
+        {"annotators_per_item": 1},
+        content_type="application/json",
+    )
+    assert changed.status_code == 200, changed.content
+    item.refresh_from_db()
+    annotation = Annotation.objects.get(pk=first["id"])
+    assert (item.status, item.current_caption_id) == ("done", annotation.result_caption_id)
+
+
+def test_lowering_the_overlap_compares_what_is_there(world: World) -> None:
+    world.a.annotators_per_item = 3
+    world.a.save()
+    first = annotate(world.client(world.annotator), world, "accepted", "A red square.")
+    annotate(world.client(world.other_annotator), world, "accepted", "A red square.")
+    world.client(world.admin).patch(
+        f"/api/v1/datasets/{world.a.pk}/",
+        {"annotators_per_item": 2},
+        content_type="application/json",
+    )
+    item = Item.objects.get(pk=first["item_id"])
+    assert item.status == "done"
+    assert item.current_caption is not None
+    assert item.current_caption.origin == "consensus"
