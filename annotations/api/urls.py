@@ -36,6 +36,7 @@ from annotations.api.memberships import (
     MembershipDetailApi,
     MembershipListApi,
 )
+from annotations.api.overview import DatasetOverviewApi
 from annotations.api.reviews import (
     AgreementApi,
     ReviewDetailApi,
@@ -68,6 +69,7 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/reviews/", ReviewListApi.as_view(), name="review-list"),
     path("datasets/<int:dataset_id>/reviews/next/", ReviewNextApi.as_view(), name="review-next"),
     path("datasets/<int:dataset_id>/agreement/", AgreementApi.as_view(), name="agreement"),
+    path("datasets/<int:dataset_id>/overview/", DatasetOverviewApi.as_view(), name="overview"),
     path("reviews/<int:review_id>/", ReviewDetailApi.as_view(), name="review"),
     path("reviews/<int:review_id>/resolve/", ReviewResolveApi.as_view(), name="review-resolve"),
     path(
