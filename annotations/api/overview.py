@@ -1,4 +1,5 @@
-"""A dataset's overview: metric distributions per caption stage, computed in SQL."""
+"""Inspection: a dataset's metric distributions per caption stage (computed in SQL), and an
+item's knowledge gaps."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rest_framework.views import APIView
 
 from annotations.api.common import errors
 from annotations.selectors.access import Access, dataset_get
+from annotations.selectors.gaps import item_gaps
+from annotations.selectors.items import item_get
 from annotations.selectors.overview import dataset_overview
 
 
@@ -59,3 +62,49 @@ class DatasetOverviewApi(APIView):
     def get(self, request: Request, dataset_id: int) -> Response:
         dataset = dataset_get(access=Access.of(request), dataset_id=dataset_id)
         return Response(OverviewOutput(dataset_overview(dataset)).data)
+
+
+class UnsupportedVqaOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    question = serializers.CharField()
+    answer = serializers.CharField()
+
+
+class GapEntityOutput(serializers.Serializer[Any]):
+    key = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    knowledge_base = serializers.CharField()
+
+
+class MissingEntityFactOutput(serializers.Serializer[Any]):
+    entity = GapEntityOutput()
+    subject = serializers.CharField()
+    predicate = serializers.CharField()
+    value = serializers.CharField()
+
+
+class MissingKindOutput(serializers.Serializer[Any]):
+    kind = serializers.CharField()
+    share = serializers.FloatField(help_text="Share of the dataset's final captions with it.")
+
+
+class GapsOutput(serializers.Serializer[Any]):
+    unsupported_vqa = UnsupportedVqaOutput(many=True)
+    missing_entity_facts = MissingEntityFactOutput(many=True)
+    missing_kinds = MissingKindOutput(many=True)
+    final_captions_compared = serializers.IntegerField()
+
+
+class ItemGapsApi(APIView):
+    @extend_schema(
+        operation_id="items_gaps",
+        responses={200: GapsOutput, **errors(404)},
+        description=(
+            "The item's knowledge gaps: VQA pairs its caption does not support, facts of linked "
+            "knowledge-base entities it does not hold, and fact kinds most final captions of "
+            "the dataset have and it lacks."
+        ),
+    )
+    def get(self, request: Request, item_id: int) -> Response:
+        item = item_get(access=Access.of(request), item_id=item_id)
+        return Response(GapsOutput(item_gaps(item)).data)

@@ -36,7 +36,7 @@ from annotations.api.memberships import (
     MembershipDetailApi,
     MembershipListApi,
 )
-from annotations.api.overview import DatasetOverviewApi
+from annotations.api.overview import DatasetOverviewApi, ItemGapsApi
 from annotations.api.reviews import (
     AgreementApi,
     ReviewDetailApi,
@@ -117,6 +117,7 @@ urlpatterns = [
     path("items/<int:item_id>/audit-events/", ItemAuditApi.as_view(), name="item-audit-events"),
     path("items/<int:item_id>/captions/", CaptionHistoryApi.as_view(), name="item-captions"),
     path("items/<int:item_id>/metrics/", ItemMetricsApi.as_view(), name="item-metrics"),
+    path("items/<int:item_id>/gaps/", ItemGapsApi.as_view(), name="item-gaps"),
     re_path(
         r"^items/(?P<item_id>[0-9]+)/image/(?P<kind>original|preview|thumbnail)/$",
         ItemImageApi.as_view(),
