@@ -124,6 +124,19 @@ class NewFactInput(StrictSerializer):
     )
 
 
+def verdicts_from(values: dict[str, Any]) -> list[Verdict]:
+    """The validated ``verdicts`` of a submission or an adjudication."""
+    return [Verdict(**verdict) for verdict in values["verdicts"]]
+
+
+def added_facts_from(values: dict[str, Any]) -> list[NewFact]:
+    """The validated ``added_facts`` of a submission or an adjudication."""
+    return [
+        NewFact(**{**fact, "span": tuple(fact["span"]) if "span" in fact else None})
+        for fact in values.get("added_facts", [])
+    ]
+
+
 class SubmitInput(StrictSerializer):
     verdicts = VerdictInput(many=True)
     added_facts = NewFactInput(many=True, required=False)
@@ -203,11 +216,8 @@ class AnnotationSubmitApi(APIView):
                 annotation=annotation,
                 user=request.user,  # type: ignore[arg-type]
                 version=version,
-                verdicts=[Verdict(**verdict) for verdict in values["verdicts"]],
-                added=[
-                    NewFact(**{**fact, "span": tuple(fact["span"]) if "span" in fact else None})
-                    for fact in values.get("added_facts", [])
-                ],
+                verdicts=verdicts_from(values),
+                added=added_facts_from(values),
                 text=values["text"],
                 actor=access.actor,
             )

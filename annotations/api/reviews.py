@@ -14,7 +14,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotations.api.annotations import IDEMPOTENCY_KEY, IF_MATCH, NewFactInput, VerdictInput
+from annotations.api.annotations import (
+    IDEMPOTENCY_KEY,
+    IF_MATCH,
+    NewFactInput,
+    VerdictInput,
+    added_facts_from,
+    verdicts_from,
+)
 from annotations.api.common import StrictSerializer, errors, reject_unknown_parameters
 from annotations.api.idempotency import idempotent
 from annotations.api.items import CaptionOutput, FactOutput, image_urls
@@ -23,7 +30,6 @@ from annotations.models import Fact, Review
 from annotations.selectors.access import LEAD, Access, dataset_get
 from annotations.selectors.agreement import agreement_report
 from annotations.selectors.items import MAX_PAGE_SIZE
-from annotations.services.annotations import NewFact, Verdict
 from annotations.services.reviews import review_next, review_resolve, review_send_back
 
 
@@ -275,11 +281,8 @@ class ReviewResolveApi(APIView):
                 review=review,
                 user=request.user,  # type: ignore[arg-type]
                 version=review_if_match(request),
-                verdicts=[Verdict(**verdict) for verdict in values["verdicts"]],
-                added=[
-                    NewFact(**{**fact, "span": tuple(fact["span"]) if "span" in fact else None})
-                    for fact in values.get("added_facts", [])
-                ],
+                verdicts=verdicts_from(values),
+                added=added_facts_from(values),
                 text=values["text"],
                 notes=values["notes"],
                 actor=access.actor,

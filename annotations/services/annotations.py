@@ -243,6 +243,23 @@ def _check_span(span: tuple[int, int] | None, text: str, where: str) -> None:
         )
 
 
+def base_facts_of(caption_id: int | None) -> dict[int, Fact]:
+    """The facts of the caption annotators started from, by id, in caption order."""
+    if caption_id is None:
+        return {}
+    return {f.pk: f for f in Fact.objects.filter(caption_id=caption_id).order_by("position")}
+
+
+def make_final(item: Item, caption_id: int | None) -> None:
+    """Mark the item done with this caption as its final one, and refresh its metrics.
+
+    The caller holds the item's row lock."""
+    item.status = Item.Status.DONE
+    item.current_caption_id = caption_id
+    item.save(update_fields=["status", "current_caption", "updated_at"])
+    refresh_item_metrics([item.pk])
+
+
 def write_verdict_caption(
     *,
     item: Item,
@@ -358,11 +375,7 @@ def annotation_submit(
             .select_related("dataset")
             .get(pk=locked.item_id)
         )
-        base_facts = (
-            {fact.pk: fact for fact in Fact.objects.filter(caption_id=locked.base_caption_id)}
-            if locked.base_caption_id
-            else {}
-        )
+        base_facts = base_facts_of(locked.base_caption_id)
         caption = write_verdict_caption(
             item=item,
             base_caption_id=locked.base_caption_id,

@@ -35,9 +35,14 @@ from annotations.models import (
     Membership,
     Review,
 )
-from annotations.services.annotations import NewFact, Verdict, write_verdict_caption
+from annotations.services.annotations import (
+    NewFact,
+    Verdict,
+    base_facts_of,
+    make_final,
+    write_verdict_caption,
+)
 from annotations.services.audit import Actor, audit_record
-from annotations.services.metrics import refresh_item_metrics
 
 REVIEW_LEASE = timedelta(minutes=30)
 
@@ -46,11 +51,7 @@ def _submissions(
     annotations: list[Annotation],
 ) -> tuple[int | None, dict[int, Fact], list[BaseFact], list[Submission]]:
     base_caption_id = annotations[0].base_caption_id if annotations else None
-    facts = (
-        {f.pk: f for f in Fact.objects.filter(caption_id=base_caption_id).order_by("position")}
-        if base_caption_id
-        else {}
-    )
+    facts = base_facts_of(base_caption_id)
     base = [BaseFact(f.pk, f.kind, f.subject, f.predicate, f.value) for f in facts.values()]
     submissions = [
         Submission(
@@ -109,10 +110,7 @@ def compare_submissions(*, item: Item, actor: Actor) -> Review | None:
             origin=Caption.Origin.CONSENSUS,
             author_id=None,
         )
-        item.status = Item.Status.DONE
-        item.current_caption = caption
-        item.save(update_fields=["status", "current_caption", "updated_at"])
-        refresh_item_metrics([item.pk])
+        make_final(item, caption.pk)
         audit_record(
             actor=actor,
             action=AuditAction.ITEM_CONSENSUS,
@@ -255,11 +253,7 @@ def review_resolve(
         item = Item.objects.select_for_update().get(pk=locked.item_id)
         annotations = list(locked.annotations.order_by("submitted_at", "pk"))
         base_caption_id = annotations[0].base_caption_id if annotations else None
-        facts = (
-            {f.pk: f for f in Fact.objects.filter(caption_id=base_caption_id)}
-            if base_caption_id
-            else {}
-        )
+        facts = base_facts_of(base_caption_id)
         caption = write_verdict_caption(
             item=item,
             base_caption_id=base_caption_id,
@@ -282,10 +276,7 @@ def review_resolve(
             ]
         )  # fmt: skip
         locked.refresh_from_db()
-        item.status = Item.Status.DONE
-        item.current_caption = caption
-        item.save(update_fields=["status", "current_caption", "updated_at"])
-        refresh_item_metrics([item.pk])
+        make_final(item, caption.pk)
         audit_record(
             actor=actor,
             action=AuditAction.REVIEW_RESOLVE,
@@ -362,10 +353,7 @@ def reconsider_overlap(*, dataset: Dataset, actor: Actor) -> int:
         if required == 1:
             latest = submitted.order_by("-submitted_at", "-pk").first()
             assert latest is not None
-            item.status = Item.Status.DONE
-            item.current_caption_id = latest.result_caption_id
-            item.save(update_fields=["status", "current_caption", "updated_at"])
-            refresh_item_metrics([item.pk])
+            make_final(item, latest.result_caption_id)
         else:
             item.status = Item.Status.IN_REVIEW
             item.save(update_fields=["status", "updated_at"])
