@@ -16,25 +16,24 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotations.api.common import StrictSerializer, errors, reject_unknown_parameters
+from annotations.api.filters import ITEM_FILTER_PARAMETERS, ItemFilterFields, item_filters
 from annotations.enrichment.metrics import measure
 from annotations.images.storage import ensure_rendition, stored_file_path
 from annotations.images.validation import MIME_BY_FORMAT
-from annotations.models import Fact, Item
+from annotations.models import Fact, FactSuggestion, Item
 from annotations.models.items import MAX_CAPTION_LENGTH
 from annotations.selectors.access import Access, dataset_get
 from annotations.selectors.items import (
     MAX_PAGE_SIZE,
-    ItemFilters,
+    SORTS,
+    SortCursor,
     caption_history,
-    decode_cursor,
-    encode_cursor,
+    filtered_items,
     item_detail_parts,
     item_get,
     item_list,
 )
 from annotations.services.metrics import item_references
-
-METRICS = ("density", "coverage", "vqa_support")
 
 
 def image_urls(item: Item) -> dict[str, str]:
@@ -44,25 +43,13 @@ def image_urls(item: Item) -> dict[str, str]:
     }
 
 
-class ItemListFilters(serializers.Serializer[Any]):
-    status = serializers.ChoiceField(choices=Item.Status.choices, required=False)
-    density_min = serializers.FloatField(required=False, min_value=0)
-    density_max = serializers.FloatField(required=False, min_value=0)
-    coverage_min = serializers.FloatField(required=False, min_value=0, max_value=1)
-    coverage_max = serializers.FloatField(required=False, min_value=0, max_value=1)
-    vqa_support_min = serializers.FloatField(required=False, min_value=0, max_value=1)
-    vqa_support_max = serializers.FloatField(required=False, min_value=0, max_value=1)
-    has_open_review = serializers.BooleanField(required=False)
-    q = serializers.CharField(required=False, max_length=200)
-    cursor = serializers.CharField(required=False, max_length=100)
-    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
+SORT_CHOICES = [f"{sign}{column}" for column in SORTS for sign in ("", "-")]
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        for metric in METRICS:
-            low, high = attrs.get(f"{metric}_min"), attrs.get(f"{metric}_max")
-            if low is not None and high is not None and low > high:
-                raise ValidationError({f"{metric}_min": [f"Must not exceed {metric}_max."]})
-        return attrs
+
+class ItemListFilters(ItemFilterFields):
+    sort = serializers.ChoiceField(choices=SORT_CHOICES, required=False)
+    cursor = serializers.CharField(required=False, max_length=200)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=MAX_PAGE_SIZE)
 
 
 class ItemSummaryOutput(serializers.Serializer[Any]):
@@ -72,14 +59,22 @@ class ItemSummaryOutput(serializers.Serializer[Any]):
     width = serializers.IntegerField()
     height = serializers.IntegerField()
     caption = serializers.SerializerMethodField()
+    origin = serializers.SerializerMethodField(help_text="Origin of the current caption.")
     fact_count = serializers.IntegerField(allow_null=True)
     density = serializers.FloatField(allow_null=True)
     coverage = serializers.FloatField(allow_null=True)
     vqa_support = serializers.FloatField(allow_null=True)
+    kind_counts = serializers.DictField(
+        child=serializers.IntegerField(), help_text="The current caption's facts per kind."
+    )
+    priority = serializers.IntegerField()
     thumbnail_url = serializers.SerializerMethodField()
 
     def get_caption(self, item: Item) -> str | None:
         return item.current_caption.text if item.current_caption else None
+
+    def get_origin(self, item: Item) -> str | None:
+        return item.current_caption.origin if item.current_caption else None
 
     def get_thumbnail_url(self, item: Item) -> str:
         return image_urls(item)["thumbnail"]
@@ -148,6 +143,27 @@ class VqaPairOutput(serializers.Serializer[Any]):
     is_supported = serializers.BooleanField(allow_null=True)
 
 
+class SuggestionOutput(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    subject = serializers.CharField()
+    predicate = serializers.CharField()
+    value = serializers.CharField()
+    gap = serializers.CharField()
+    vqa_pair_id = serializers.IntegerField(allow_null=True)
+    entity = EntityOutput(allow_null=True)
+    created_by = serializers.CharField(source="created_by.username")
+    created_at = serializers.DateTimeField()
+
+
+def item_suggestions(item_id: int) -> list[FactSuggestion]:
+    return list(
+        FactSuggestion.objects.filter(item_id=item_id)
+        .select_related("created_by", "entity__knowledge_base")
+        .order_by("created_at", "pk")
+    )
+
+
 class ItemDetailOutput(serializers.Serializer[Any]):
     id = serializers.IntegerField(source="item.id")
     dataset_id = serializers.IntegerField(source="item.dataset_id")
@@ -166,62 +182,82 @@ class ItemDetailOutput(serializers.Serializer[Any]):
     facts = FactOutput(many=True)
     model_suggestion = CaptionOutput(allow_null=True)
     vqa_pairs = VqaPairOutput(many=True)
+    suggestions = SuggestionOutput(
+        many=True, help_text="Facts suggested for the item's annotators (gap finder)."
+    )
 
 
-ITEM_FILTER_PARAMETERS = [
-    OpenApiParameter("status", str, enum=Item.Status.values),
-    OpenApiParameter("density_min", float, description="Facts per 100 words, at least."),
-    OpenApiParameter("density_max", float, description="Facts per 100 words, at most."),
-    OpenApiParameter("coverage_min", float, description="Share of reference facts, 0 to 1."),
-    OpenApiParameter("coverage_max", float, description="Share of reference facts, 0 to 1."),
-    OpenApiParameter("vqa_support_min", float, description="Share of VQA pairs, 0 to 1."),
-    OpenApiParameter("vqa_support_max", float, description="Share of VQA pairs, 0 to 1."),
-    OpenApiParameter("has_open_review", bool),
-    OpenApiParameter("q", str, description="Words that the current caption contains."),
-    OpenApiParameter("cursor", str, description="next_cursor of the previous page."),
+ITEM_LIST_PARAMETERS = [
+    *ITEM_FILTER_PARAMETERS,
+    OpenApiParameter(
+        "sort",
+        str,
+        enum=SORT_CHOICES,
+        description="Order (default id); - for descending. Items without the metric come last.",
+    ),
+    OpenApiParameter("cursor", str, description="next_cursor of the previous page, same sort."),
     OpenApiParameter("limit", int, description=f"Page size, at most {MAX_PAGE_SIZE} (50)."),
 ]
+
+
+def filters_from_query(request: Request, serializer: type[ItemFilterFields]) -> dict[str, Any]:
+    """Validated query parameters of a filtered read; unknown parameters are a 400."""
+    reject_unknown_parameters(request, serializer().fields)
+    query = serializer(data=request.query_params.dict())
+    query.is_valid(raise_exception=True)
+    return dict(query.validated_data)
 
 
 class ItemListApi(APIView):
     @extend_schema(
         operation_id="items_list",
-        parameters=ITEM_FILTER_PARAMETERS,
+        parameters=ITEM_LIST_PARAMETERS,
         responses={200: ItemPageOutput, **errors(400, 404)},
     )
     def get(self, request: Request, dataset_id: int) -> Response:
         access = Access.of(request)
         dataset = dataset_get(access=access, dataset_id=dataset_id)
-        reject_unknown_parameters(request, ItemListFilters().fields)
-        query = ItemListFilters(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        values = query.validated_data
-        after_id = None
+        values = filters_from_query(request, ItemListFilters)
+        sort = values.get("sort", "id")
+        after = None
         if "cursor" in values:
             try:
-                after_id = decode_cursor(values["cursor"])
+                after = SortCursor.decode(values["cursor"], sort)
             except ValueError:
-                raise ValidationError({"cursor": ["Not a cursor this API returned."]}) from None
-        page, last_id = item_list(
+                raise ValidationError(
+                    {"cursor": ["Not a cursor this API returned for this sort."]}
+                ) from None
+        page, next_cursor = item_list(
             dataset=dataset,
-            filters=ItemFilters(
-                status=values.get("status"),
-                **{
-                    f"{metric}_{end}": values.get(f"{metric}_{end}")
-                    for metric in METRICS
-                    for end in ("min", "max")
-                },
-                has_open_review=values.get("has_open_review"),
-                text=values.get("q"),
-            ),
-            after_id=after_id,
+            filters=item_filters(values),
+            after=after,
             limit=values.get("limit", 50),
+            sort=sort,
         )
         return Response(
             {
                 "results": ItemSummaryOutput(page, many=True).data,
-                "next_cursor": encode_cursor(last_id) if last_id is not None else None,
+                "next_cursor": next_cursor.encode() if next_cursor is not None else None,
             }
+        )
+
+
+class ItemCountOutput(serializers.Serializer[Any]):
+    count = serializers.IntegerField()
+
+
+class ItemCountApi(APIView):
+    @extend_schema(
+        operation_id="items_count",
+        parameters=ITEM_FILTER_PARAMETERS,
+        responses={200: ItemCountOutput, **errors(400, 404)},
+        description="How many of the dataset's items pass the item-list filters.",
+    )
+    def get(self, request: Request, dataset_id: int) -> Response:
+        dataset = dataset_get(access=Access.of(request), dataset_id=dataset_id)
+        values = filters_from_query(request, ItemFilterFields)
+        return Response(
+            {"count": filtered_items(dataset=dataset, filters=item_filters(values)).count()}
         )
 
 
@@ -230,7 +266,16 @@ class ItemDetailApi(APIView):
     def get(self, request: Request, item_id: int) -> Response:
         item = item_get(access=Access.of(request), item_id=item_id)
         parts = item_detail_parts(item)
-        return Response(ItemDetailOutput({"item": item, "images": image_urls(item), **parts}).data)
+        return Response(
+            ItemDetailOutput(
+                {
+                    "item": item,
+                    "images": image_urls(item),
+                    "suggestions": item_suggestions(item.pk),
+                    **parts,
+                }
+            ).data
+        )
 
 
 class CaptionHistoryApi(APIView):

@@ -19,12 +19,12 @@ from annotations.api.common import (
     reject_unknown_parameters,
     storable_json,
 )
+from annotations.api.filters import ItemFilterFields, item_filters
 from annotations.api.idempotency import idempotent
-from annotations.api.items import METRICS
 from annotations.errors import NotFoundError
-from annotations.models import Item, Job
+from annotations.models import Job
 from annotations.selectors.access import LEAD, Access, dataset_get
-from annotations.selectors.items import MAX_PAGE_SIZE, ItemFilters, decode_cursor, encode_cursor
+from annotations.selectors.items import MAX_PAGE_SIZE, decode_cursor, encode_cursor
 from annotations.services.jobs import (
     MAX_SELECTED_IDS,
     caption_job_create,
@@ -75,18 +75,8 @@ class JobPageOutput(serializers.Serializer[Any]):
     next_cursor = serializers.CharField(allow_null=True)
 
 
-class JobFiltersInput(StrictSerializer):
+class JobFiltersInput(StrictSerializer, ItemFilterFields):
     """The item-list filters, selecting every item that passes them."""
-
-    status = serializers.ChoiceField(choices=Item.Status.choices, required=False)
-    density_min = serializers.FloatField(required=False, min_value=0)
-    density_max = serializers.FloatField(required=False, min_value=0)
-    coverage_min = serializers.FloatField(required=False, min_value=0, max_value=1)
-    coverage_max = serializers.FloatField(required=False, min_value=0, max_value=1)
-    vqa_support_min = serializers.FloatField(required=False, min_value=0, max_value=1)
-    vqa_support_max = serializers.FloatField(required=False, min_value=0, max_value=1)
-    has_open_review = serializers.BooleanField(required=False)
-    q = serializers.CharField(required=False, max_length=200)
 
 
 class JobCreateInput(StrictSerializer):
@@ -177,26 +167,13 @@ class JobCreateApi(APIView):
                 actor=access.actor,
                 requested_by_id=request.user.pk,
                 item_ids=values.get("item_ids"),
-                filters=None if filters is None else _item_filters(filters),
+                filters=None if filters is None else item_filters(filters),
                 captioner=values.get("captioner"),
                 make_current=values["make_current"],
             )
             return Response(JobOutput(job).data, status=status.HTTP_202_ACCEPTED)
 
         return idempotent(request, create)
-
-
-def _item_filters(values: dict[str, Any]) -> ItemFilters:
-    for metric in METRICS:
-        low, high = values.get(f"{metric}_min"), values.get(f"{metric}_max")
-        if low is not None and high is not None and low > high:
-            raise ValidationError({f"filters.{metric}_min": [f"Must not exceed {metric}_max."]})
-    return ItemFilters(
-        status=values.get("status"),
-        has_open_review=values.get("has_open_review"),
-        text=values.get("q"),
-        **{f"{m}_{end}": values.get(f"{m}_{end}") for m in METRICS for end in ("min", "max")},
-    )
 
 
 class JobListApi(APIView):

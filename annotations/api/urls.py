@@ -18,6 +18,7 @@ from annotations.api.exports import (
 )
 from annotations.api.items import (
     CaptionHistoryApi,
+    ItemCountApi,
     ItemDetailApi,
     ItemImageApi,
     ItemListApi,
@@ -36,7 +37,15 @@ from annotations.api.memberships import (
     MembershipDetailApi,
     MembershipListApi,
 )
-from annotations.api.overview import DatasetOverviewApi, ItemGapsApi
+from annotations.api.overview import (
+    CaptionSourcesApi,
+    CompareApi,
+    DatasetGapsApi,
+    DatasetOverviewApi,
+    ItemGapsApi,
+    ItemsPrioritiseApi,
+    ItemSuggestionsApi,
+)
 from annotations.api.reviews import (
     AgreementApi,
     ReviewDetailApi,
@@ -70,6 +79,19 @@ urlpatterns = [
     path("datasets/<int:dataset_id>/reviews/next/", ReviewNextApi.as_view(), name="review-next"),
     path("datasets/<int:dataset_id>/agreement/", AgreementApi.as_view(), name="agreement"),
     path("datasets/<int:dataset_id>/overview/", DatasetOverviewApi.as_view(), name="overview"),
+    path("datasets/<int:dataset_id>/gaps/", DatasetGapsApi.as_view(), name="dataset-gaps"),
+    path("datasets/<int:dataset_id>/compare/", CompareApi.as_view(), name="compare"),
+    path(
+        "datasets/<int:dataset_id>/caption-sources/",
+        CaptionSourcesApi.as_view(),
+        name="caption-sources",
+    ),
+    path("datasets/<int:dataset_id>/items/count/", ItemCountApi.as_view(), name="item-count"),
+    path(
+        "datasets/<int:dataset_id>/items/prioritise/",
+        ItemsPrioritiseApi.as_view(),
+        name="items-prioritise",
+    ),
     path("reviews/<int:review_id>/", ReviewDetailApi.as_view(), name="review"),
     path("reviews/<int:review_id>/resolve/", ReviewResolveApi.as_view(), name="review-resolve"),
     path(
@@ -118,6 +140,7 @@ urlpatterns = [
     path("items/<int:item_id>/captions/", CaptionHistoryApi.as_view(), name="item-captions"),
     path("items/<int:item_id>/metrics/", ItemMetricsApi.as_view(), name="item-metrics"),
     path("items/<int:item_id>/gaps/", ItemGapsApi.as_view(), name="item-gaps"),
+    path("items/<int:item_id>/suggestions/", ItemSuggestionsApi.as_view(), name="item-suggestions"),
     re_path(
         r"^items/(?P<item_id>[0-9]+)/image/(?P<kind>original|preview|thumbnail)/$",
         ItemImageApi.as_view(),

@@ -3,7 +3,7 @@
 from annotations.models.audit import AuditAction, AuditEvent
 from annotations.models.datasets import Dataset, Membership
 from annotations.models.idempotency import IdempotencyRecord
-from annotations.models.items import Caption, Fact, Item, VqaPair
+from annotations.models.items import Caption, Fact, FactSuggestion, Item, VqaPair
 from annotations.models.jobs import ApiToken, Export, Job, JobChunk, JobResult
 from annotations.models.knowledge import Entity, KnowledgeBase
 from annotations.models.work import Annotation, Review
@@ -18,6 +18,7 @@ __all__ = [
     "Entity",
     "Export",
     "Fact",
+    "FactSuggestion",
     "IdempotencyRecord",
     "Item",
     "Job",

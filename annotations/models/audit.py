@@ -35,6 +35,8 @@ class AuditAction(models.TextChoices):
     JOB_CANCEL = "job.cancel", "Job cancel requested"
     TOKEN_CREATE = "token.create", "API token created"
     TOKEN_REVOKE = "token.revoke", "API token revoked"
+    ITEM_PRIORITISE = "item.prioritise", "Items' annotation priority set"
+    SUGGESTION_CREATE = "suggestion.create", "Fact suggested for an item"
 
 
 class AuditEvent(models.Model):

@@ -24,13 +24,21 @@ class Item(models.Model):
     - the unique (dataset, id)-leading constraints below also serve the item list's keyset
       pagination and the export scan (``WHERE dataset_id = ? AND id > ? ORDER BY id``) through
       ``item_dataset_id``.
-    - ``item_density``, ``item_coverage``, ``item_vqa_support``: the item list's metric range
-      filters (``WHERE dataset_id = ? AND coverage BETWEEN ? AND ?``).
+    - ``item_fact_count``, ``item_density``, ``item_coverage``, ``item_vqa_support``: the item
+      list's metric range filters and sorts (``WHERE dataset_id = ? AND coverage BETWEEN ? AND
+      ? ORDER BY coverage, id``).
+    - ``item_priority_queue`` (partial, open items only): the annotation queue's order, highest
+      priority first, then id.
+    - ``item_kind_counts`` (GIN): "has a fact of kind X" filters (``kind_counts ? 'count'``).
 
     ``fact_count``, ``density``, ``coverage`` and ``vqa_support`` are the current caption's
     metrics (``annotations.enrichment.metrics``), kept on the item so that filtering and sorting
     a large dataset by them needs no join; ``annotations.services.metrics`` refreshes them
-    whenever the current caption, the final facts or the VQA pairs change.
+    whenever the current caption, the final facts or the VQA pairs change. ``kind_counts`` holds
+    the current caption's facts per kind (``{"object": 3, "count": 1}``), refreshed with them.
+
+    ``priority`` orders the annotation queue (higher first); leads raise it from the item
+    browser to have thin items annotated next.
     """
 
     class Status(models.TextChoices):
@@ -63,6 +71,12 @@ class Item(models.Model):
     )
     vqa_support = models.FloatField(
         null=True, blank=True, help_text="Share of the VQA pairs the caption supports."
+    )
+    kind_counts = models.JSONField(
+        default=empty_dict, blank=True, help_text="The current caption's facts per kind."
+    )
+    priority = models.PositiveSmallIntegerField(
+        default=0, help_text="Annotation queue order: higher first."
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -98,9 +112,16 @@ class Item(models.Model):
         indexes = [
             models.Index(fields=["dataset", "status", "id"], name="item_queue"),
             models.Index(fields=["dataset", "id"], name="item_dataset_id"),
+            models.Index(fields=["dataset", "fact_count"], name="item_fact_count"),
             models.Index(fields=["dataset", "density"], name="item_density"),
             models.Index(fields=["dataset", "coverage"], name="item_coverage"),
             models.Index(fields=["dataset", "vqa_support"], name="item_vqa_support"),
+            models.Index(
+                fields=["dataset", "-priority", "id"],
+                name="item_priority_queue",
+                condition=models.Q(status__in=["pending", "in_annotation"]),
+            ),
+            GinIndex(fields=["kind_counts"], name="item_kind_counts"),
         ]
 
     def __str__(self) -> str:
@@ -267,3 +288,49 @@ class VqaPair(models.Model):
 
     def __str__(self) -> str:
         return self.question
+
+
+class FactSuggestion(models.Model):
+    """A fact proposed for an item from the gap finder, for its annotators to add or leave.
+
+    A suggestion changes no caption: the annotation workspace lists the item's open suggestions
+    beside the facts, and an annotator adds one like any fact of their own. ``gap`` says where
+    it came from: an unsupported VQA pair, a knowledge-base entity's fact the caption does not
+    hold, or a lead's own entry. ``digest`` (sha256 of the normalised fact) keeps one suggestion
+    per item and fact.
+
+    Index ``suggestion_item_created``: an item's suggestions in order.
+    """
+
+    class Gap(models.TextChoices):
+        UNSUPPORTED_VQA = "unsupported_vqa", "VQA pair the caption does not support"
+        ENTITY_FACT = "entity_fact", "Knowledge-base fact not injected"
+        MISSING_KIND = "missing_kind", "Fact kind the caption lacks"
+        MANUAL = "manual", "Entered by a lead"
+
+    item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="suggestions")
+    kind = models.CharField(max_length=20, choices=Fact.Kind.choices)
+    subject = models.CharField(max_length=500)
+    predicate = models.CharField(max_length=500)
+    value = models.CharField(max_length=2000)
+    digest = models.CharField(max_length=64)
+    gap = models.CharField(max_length=20, choices=Gap.choices)
+    vqa_pair = models.ForeignKey(
+        VqaPair, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    entity = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["item", "digest"], name="suggestion_once_per_item"),
+        ]
+        indexes = [models.Index(fields=["item", "created_at"], name="suggestion_item_created")]
+
+    def __str__(self) -> str:
+        return f"{self.subject} {self.predicate} {self.value}"

@@ -1,25 +1,97 @@
-"""Where an item's knowledge is thin: the gap finder.
+"""Where knowledge is thin: the gap finder, for one item and in aggregate.
 
 Three kinds of gap, each something an annotator or a regeneration job can act on:
 
 - **unsupported VQA**: the item's VQA pairs whose answer its current caption does not support
-  (the stored support flags, ``enrichment.vqa.supports``);
+  (the stored support flags, ``enrichment.vqa.supports``); the fact the pair states
+  (``enrichment.vqa.fact_from_vqa``) is the suggestion to add;
 - **entity facts not injected**: facts of the knowledge-base entities the caption's facts link
   to, that the caption does not hold yet (compared after normalisation);
-- **missing kinds**: fact kinds that at least half of the dataset's final captions have and
-  this caption lacks, with the share of final captions that have them.
+- **missing kinds**: fact kinds that at least half of the dataset's typical captions have and
+  this caption lacks. Typical captions are the final captions of done items, or every current
+  caption while no item is done.
+
+Every gap comes with a regeneration prompt that asks a captioner for what is missing.
+The aggregate (``dataset_gaps``) counts the same gaps over the items that pass the item-list
+filters, in SQL; for entities it counts the items whose caption holds fewer facts linked to an
+entity than the entity has in its knowledge base.
 """
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
-from django.db.models import Count
+from django.db import connection
 
 from annotations.enrichment.metrics import normalize_fact
-from annotations.models import Entity, Fact, Item, VqaPair
+from annotations.enrichment.vqa import fact_from_vqa
+from annotations.models import Dataset, Entity, Fact, FactSuggestion, Item, VqaPair
+from annotations.selectors.items import ItemFilters
+from annotations.selectors.overview import item_ids_sql, typical_kinds
 
 TYPICAL_SHARE = 0.5
+TOP = 10
+
+PROMPT_BASE = "Describe this image in dense detail, as fluent sentences."
+KIND_ASKS = {
+    "object": "name every visible object",
+    "attribute": "give the colour, material, size and shape of the objects",
+    "relation": "say where the objects are relative to each other and what they are doing",
+    "count": "say how many of each object there are",
+    "text_in_image": "quote any text visible in the image",
+    "scene": "say what the scene is and where it takes place",
+    "world_knowledge": "add what is known about the people, places and things it shows",
+}
+# The fact kind of each predicate fact_from_vqa yields.
+PREDICATE_KINDS = {
+    "color": "attribute",
+    "material": "attribute",
+    "type": "attribute",
+    "count": "count",
+    "present": "object",
+    "is": "object",
+    "text": "text_in_image",
+    "location": "relation",
+    "action": "relation",
+    "shows": "scene",
+}
+
+
+def fact_digest(subject: str, predicate: str, value: str) -> str:
+    """One suggestion per item and fact: the normalised fact's hash."""
+    return hashlib.sha256(
+        "\x1f".join(normalize_fact(subject, predicate, value)).encode()
+    ).hexdigest()
+
+
+def _prompt(asks: list[str]) -> str:
+    return f"{PROMPT_BASE} Make sure to {'; '.join(asks)}."
+
+
+def question_prompt(questions: list[str]) -> str:
+    quoted = "; ".join(f'"{q.strip()}"' for q in questions)
+    return _prompt([f"answer these questions in the description: {quoted}"])
+
+
+def entity_prompt(label: str, facts: list[tuple[str, str, str]]) -> str:
+    known = "; ".join(f"{s} {p} {v}" for s, p, v in facts)
+    asks = f"say what is known about {label}" + (f" ({known})" if known else "")
+    return _prompt([asks])
+
+
+def kind_prompt(kinds: list[str]) -> str:
+    return _prompt([KIND_ASKS[kind] for kind in kinds])
+
+
+def vqa_suggestion(question: str, answer: str) -> dict[str, str]:
+    fact = fact_from_vqa(question, answer)
+    return {
+        "kind": PREDICATE_KINDS.get(fact.predicate, "world_knowledge"),
+        "subject": fact.subject,
+        "predicate": fact.predicate,
+        "value": fact.value,
+    }
 
 
 def item_gaps(item: Item) -> dict[str, Any]:
@@ -33,20 +105,35 @@ def item_gaps(item: Item) -> dict[str, Any]:
         else []
     )
     held = {normalize_fact(f["subject"], f["predicate"], f["value"]) for f in facts}
-    unsupported = [
-        {"id": pair.pk, "question": pair.question, "answer": pair.answer}
-        for pair in VqaPair.objects.filter(item=item, is_supported=False).order_by("pk")
-    ]
-    missing_entity_facts = []
+    suggested = set(FactSuggestion.objects.filter(item=item).values_list("digest", flat=True))
+    unsupported: list[dict[str, Any]] = []
+    for pair in VqaPair.objects.filter(item=item, is_supported=False).order_by("pk"):
+        suggestion = vqa_suggestion(pair.question, pair.answer)
+        unsupported.append(
+            {
+                "id": pair.pk,
+                "question": pair.question,
+                "answer": pair.answer,
+                "suggestion": suggestion,
+                "suggested": fact_digest(
+                    suggestion["subject"], suggestion["predicate"], suggestion["value"]
+                )
+                in suggested,
+                "prompt": question_prompt([pair.question]),
+            }
+        )
+    missing_entity_facts: list[dict[str, Any]] = []
     entity_ids = sorted({f["entity_id"] for f in facts if f["entity_id"] is not None})
     for entity in Entity.objects.filter(pk__in=entity_ids).select_related("knowledge_base"):
+        missing: list[tuple[str, str, str]] = []
         for fact in entity.facts or []:
             if not isinstance(fact, dict) or "predicate" not in fact or "value" not in fact:
                 continue
             subject = str(fact.get("subject") or entity.label)
             triple = (subject, str(fact["predicate"]), str(fact["value"]))
-            if normalize_fact(*triple) in held:
-                continue
+            if normalize_fact(*triple) not in held:
+                missing.append(triple)
+        for triple in missing:
             missing_entity_facts.append(
                 {
                     "entity": {
@@ -57,28 +144,125 @@ def item_gaps(item: Item) -> dict[str, Any]:
                     "subject": triple[0],
                     "predicate": triple[1],
                     "value": triple[2],
+                    "kind": Fact.Kind.WORLD_KNOWLEDGE.value,
+                    "suggested": fact_digest(*triple) in suggested,
+                    "prompt": entity_prompt(entity.label, missing),
                 }
             )
-    finals = Item.objects.filter(
-        dataset_id=item.dataset_id, status=Item.Status.DONE, current_caption__isnull=False
-    ).values("current_caption_id")
-    total = finals.count()
+    basis, compared, with_kind = typical_kinds(item.dataset)
     present = {f["kind"] for f in facts}
-    missing_kinds = []
-    if total:
-        for kind, captions in (
-            Fact.objects.filter(caption_id__in=finals)
-            .values("kind")
-            .annotate(captions=Count("caption_id", distinct=True))
-            .order_by("kind")
-            .values_list("kind", "captions")
-        ):
-            share = captions / total
+    missing_kinds: list[dict[str, Any]] = []
+    if compared:
+        for kind, captions in with_kind.items():
+            share = captions / compared
             if share >= TYPICAL_SHARE and kind not in present:
-                missing_kinds.append({"kind": kind, "share": share})
+                missing_kinds.append({"kind": kind, "share": share, "prompt": kind_prompt([kind])})
+    asks = []
+    if unsupported:
+        asks.append(
+            "answer these questions in the description: "
+            + "; ".join(f'"{gap["question"].strip()}"' for gap in unsupported)
+        )
+    for label in dict.fromkeys(gap["entity"]["label"] for gap in missing_entity_facts):
+        asks.append(f"say what is known about {label}")
+    asks += [KIND_ASKS[gap["kind"]] for gap in missing_kinds]
     return {
         "unsupported_vqa": unsupported,
         "missing_entity_facts": missing_entity_facts,
         "missing_kinds": missing_kinds,
-        "final_captions_compared": total,
+        "compared_with": basis,
+        "captions_compared": compared,
+        "final_captions_compared": compared if basis == "final" else 0,
+        "prompt": _prompt(asks) if asks else None,
+    }
+
+
+UNSUPPORTED_SQL = """
+SELECT count(*), count(DISTINCT p.item_id)
+FROM annotations_vqapair p
+WHERE p.is_supported = false AND p.item_id IN ({ids})
+"""
+TOP_QUESTIONS_SQL = """
+SELECT p.question, count(DISTINCT p.item_id) AS items
+FROM annotations_vqapair p
+WHERE p.is_supported = false AND p.item_id IN ({ids})
+GROUP BY p.question
+ORDER BY items DESC, p.question
+LIMIT {top}
+"""
+ENTITIES_SQL = """
+SELECT e.key, e.label, kb.name, count(*) AS items,
+       count(*) FILTER (
+           WHERE jsonb_typeof(e.facts) = 'array' AND linked.held < jsonb_array_length(e.facts)
+       ) AS items_missing_facts
+FROM (
+    SELECT i.id, f.entity_id, count(*) AS held
+    FROM annotations_item i JOIN annotations_fact f ON f.caption_id = i.current_caption_id
+    WHERE f.entity_id IS NOT NULL AND i.id IN ({ids})
+    GROUP BY i.id, f.entity_id
+) AS linked
+JOIN annotations_entity e ON e.id = linked.entity_id
+JOIN annotations_knowledgebase kb ON kb.id = e.knowledge_base_id
+GROUP BY e.id, e.key, e.label, kb.name
+ORDER BY items_missing_facts DESC, items DESC, e.key
+LIMIT {top}
+"""
+
+
+def dataset_gaps(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
+    """The gaps of the items passing ``filters``, counted in SQL (a fixed number of queries)."""
+    ids_sql, params = item_ids_sql(dataset, filters)
+    presence = ", ".join(
+        f"count(*) FILTER (WHERE NOT (i.kind_counts ? '{kind}'))" for kind in Fact.Kind.values
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*), {presence} FROM annotations_item i"  # noqa: S608
+            f" WHERE i.current_caption_id IS NOT NULL AND i.id IN ({ids_sql})",
+            params,
+        )
+        captioned, *lacking = cursor.fetchone()
+        cursor.execute(UNSUPPORTED_SQL.format(ids=ids_sql), params)
+        pairs, pair_items = cursor.fetchone()
+        cursor.execute(TOP_QUESTIONS_SQL.format(ids=ids_sql, top=TOP), params)
+        questions = [{"question": q, "items": n} for q, n in cursor.fetchall()]
+        cursor.execute(ENTITIES_SQL.format(ids=ids_sql, top=TOP), params)
+        entity_rows = cursor.fetchall()
+    basis, compared, with_kind = typical_kinds(dataset)
+    lacking_by_kind = dict(zip(Fact.Kind.values, lacking, strict=True))
+    missing_kinds = [
+        {
+            "kind": kind,
+            "share": captions / compared,
+            "items_lacking": lacking_by_kind[kind],
+            "prompt": kind_prompt([kind]),
+        }
+        for kind, captions in with_kind.items()
+        if compared and captions / compared >= TYPICAL_SHARE and lacking_by_kind[kind]
+    ]
+    entities = [
+        {
+            "key": key,
+            "label": label,
+            "knowledge_base": knowledge_base,
+            "items": items,
+            "items_missing_facts": missing,
+            "prompt": entity_prompt(label, []),
+        }
+        for key, label, knowledge_base, items, missing in entity_rows
+    ]
+    return {
+        "items": captioned,
+        "compared_with": basis,
+        "captions_compared": compared,
+        "unsupported_vqa": {
+            "pairs": pairs,
+            "items": pair_items,
+            "top_questions": questions,
+            "prompt": question_prompt([q["question"] for q in questions[:5]])
+            if questions
+            else None,
+        },
+        "missing_kinds": missing_kinds,
+        "entities": entities,
     }

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.postgres.search import SearchQuery, SearchVector
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet
 
 from annotations.errors import NotFoundError
-from annotations.models import Caption, Dataset, Item, Review
+from annotations.models import Caption, Dataset, Fact, Item, Review
 from annotations.selectors.access import ANNOTATOR, Access
 
 MAX_PAGE_SIZE = 200
@@ -37,17 +37,46 @@ def dataset_list_with_progress(*, access: Access) -> QuerySet[Dataset]:
     )
 
 
+# Metric columns of Item that the item list filters and sorts by.
+METRIC_COLUMNS = ("fact_count", "density", "coverage", "vqa_support")
+SORTS = ("id", "priority", *METRIC_COLUMNS)
+NO_CAPTION = "none"
+
+
 @dataclass(frozen=True)
 class ItemFilters:
+    """The item-list filters. Metric bounds: ``_min`` and ``_max`` inclusive, ``_below``
+    exclusive (a histogram bin is ``[low, high)``); an item without the metric matches no bound.
+    ``origin`` is the current caption's origin, or ``"none"`` for items without a caption.
+    ``has_kinds``/``lacks_kinds``: fact kinds the current caption must all have / all lack."""
+
     status: str | None = None
+    origin: str | None = None
+    fact_count_min: float | None = None
+    fact_count_max: float | None = None
+    fact_count_below: float | None = None
     density_min: float | None = None
     density_max: float | None = None
+    density_below: float | None = None
     coverage_min: float | None = None
     coverage_max: float | None = None
+    coverage_below: float | None = None
     vqa_support_min: float | None = None
     vqa_support_max: float | None = None
+    vqa_support_below: float | None = None
+    has_kinds: tuple[str, ...] = ()
+    lacks_kinds: tuple[str, ...] = ()
+    entity: str | None = None
     has_open_review: bool | None = None
     text: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The filters that are set, JSON-ready (a job's stored selection)."""
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in self.__dict__.items()
+            if value is not None and value != ()
+        }
 
 
 def encode_cursor(last_id: int) -> str:
@@ -66,35 +95,121 @@ def decode_cursor(cursor: str) -> int:
     return int(number)
 
 
-def item_list(
-    *, dataset: Dataset, filters: ItemFilters, after_id: int | None, limit: int
-) -> tuple[list[Item], int | None]:
-    """One page of a dataset's items in id order, and the id the next page starts after.
+@dataclass(frozen=True)
+class SortCursor:
+    """Where a page sorted by ``sort`` ended: the last item's sort value and id."""
 
-    Keyset pagination on (dataset, id) keeps every page as cheap as the first, at any depth.
+    sort: str
+    value: float | None
+    last_id: int
+
+    def encode(self) -> str:
+        if self.sort == "id":
+            return encode_cursor(self.last_id)
+        value = "null" if self.value is None else repr(self.value)
+        raw = f"sort:{self.sort}:{value}:{self.last_id}"
+        return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str, sort: str) -> SortCursor:
+        """ValueError for anything this module did not write, or a cursor of another sort."""
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise ValueError("not a cursor") from None
+        if sort == "id":
+            return cls("id", None, decode_cursor(cursor))
+        parts = raw.split(":")
+        if len(parts) != 4 or parts[0] != "sort" or parts[1] != sort or not parts[3].isdigit():
+            raise ValueError("not a cursor")
+        try:
+            value = None if parts[2] == "null" else float(parts[2])
+        except ValueError:
+            raise ValueError("not a cursor") from None
+        return cls(sort, value, int(parts[3]))
+
+
+def item_list(
+    *,
+    dataset: Dataset,
+    filters: ItemFilters,
+    after: SortCursor | None,
+    limit: int,
+    sort: str = "id",
+) -> tuple[list[Item], SortCursor | None]:
+    """One page of a dataset's items in ``sort`` order, and where the next page starts.
+
+    ``sort`` is ``id`` or a metric column or ``priority``, ``-`` in front for descending; ties
+    go by id, and items without the metric come last. Keyset pagination: every page costs what
+    the first does, at any depth. A metric sort reads the items with the metric through the
+    metric's index first, then those without it by id, so neither part needs an OR that would
+    keep the index from serving the order.
     """
+    descending = sort.startswith("-")
+    column = sort.lstrip("-")
     items = filtered_items(dataset=dataset, filters=filters).select_related("current_caption")
-    if after_id is not None:
-        items = items.filter(pk__gt=after_id)
-    page = list(items.order_by("pk")[: limit + 1])
+    if column == "id":
+        if after is not None:
+            items = (
+                items.filter(pk__lt=after.last_id)
+                if descending
+                else items.filter(pk__gt=after.last_id)
+            )
+        page = list(items.order_by("-pk" if descending else "pk")[: limit + 1])
+    else:
+        page = []
+        if after is None or after.value is not None:
+            valued = items.filter(**{f"{column}__isnull": False})
+            if after is not None:
+                beyond = f"{column}__lt" if descending else f"{column}__gt"
+                valued = valued.filter(
+                    Q(**{beyond: after.value}) | Q(**{column: after.value, "pk__gt": after.last_id})
+                )
+            order = F(column).desc() if descending else F(column).asc()
+            page = list(valued.order_by(order, "pk")[: limit + 1])
+        if len(page) <= limit:
+            unvalued = items.filter(**{f"{column}__isnull": True})
+            if after is not None and after.value is None:
+                unvalued = unvalued.filter(pk__gt=after.last_id)
+            page += list(unvalued.order_by("pk")[: limit + 1 - len(page)])
     has_more = len(page) > limit
     page = page[:limit]
-    return page, (page[-1].pk if has_more else None)
+    if not has_more:
+        return page, None
+    last = page[-1]
+    value = None if column == "id" else getattr(last, column)
+    return page, SortCursor(sort, value, last.pk)
 
 
 def filtered_items(*, dataset: Dataset, filters: ItemFilters) -> QuerySet[Item]:
-    """A dataset's items that pass the item-list filters (also a caption job's selection)."""
+    """A dataset's items that pass the item-list filters (also a caption job's selection, the
+    overview's and the gap finder's population)."""
     items = Item.objects.filter(dataset=dataset)
     if filters.status is not None:
         items = items.filter(status=filters.status)
-    for metric in ("density", "coverage", "vqa_support"):
+    if filters.origin == NO_CAPTION:
+        items = items.filter(current_caption__isnull=True)
+    elif filters.origin is not None:
+        items = items.filter(current_caption__origin=filters.origin)
+    for metric in METRIC_COLUMNS:
         # An item without the metric (no caption, no reference facts, no VQA pairs) matches no
-        # range: NULL compares as unknown.
-        low, high = getattr(filters, f"{metric}_min"), getattr(filters, f"{metric}_max")
-        if low is not None:
-            items = items.filter(**{f"{metric}__gte": low})
-        if high is not None:
-            items = items.filter(**{f"{metric}__lte": high})
+        # bound: NULL compares as unknown.
+        for end, lookup in (("min", "gte"), ("max", "lte"), ("below", "lt")):
+            bound = getattr(filters, f"{metric}_{end}")
+            if bound is not None:
+                items = items.filter(**{f"{metric}__{lookup}": bound})
+    for kind in filters.has_kinds:
+        items = items.filter(kind_counts__has_key=kind)
+    for kind in filters.lacks_kinds:
+        items = items.exclude(kind_counts__has_key=kind)
+    if filters.entity is not None:
+        items = items.filter(
+            Exists(
+                Fact.objects.filter(
+                    caption_id=OuterRef("current_caption_id"), entity__key=filters.entity
+                )
+            )
+        )
     if filters.has_open_review is not None:
         open_review = Exists(Review.objects.filter(item=OuterRef("pk"), status=Review.Status.OPEN))
         items = items.filter(open_review if filters.has_open_review else ~open_review)

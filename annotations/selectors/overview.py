@@ -1,10 +1,21 @@
-"""A dataset at a glance: metric distributions per caption origin, aggregated in SQL.
+"""A dataset at a glance: metric distributions per caption stage, aggregated in SQL.
 
-Three stages of caption are compared side by side: ``import`` (imported captions), ``model``
-(model suggestions) and ``human_final`` (the current caption of a done item, written by
-annotators, their consensus, or a lead). Each metric is counted into fixed bins with Postgres's
-``width_bucket``, so the work is one grouped query per stage and metric whatever the dataset's
-size, and no caption row reaches Python.
+Four stages of caption are compared side by side: ``import`` (imported captions), ``model``
+(model suggestions), ``human_final`` (the current caption of a done item, written by
+annotators, their consensus, or a lead) and ``current`` (the items' current captions, what the
+item list shows and filters by). Every stage is one scan: each row's metric is put into its bin
+with Postgres's ``width_bucket`` over the bins' inner edges, and one aggregate with a
+``FILTER`` per bin counts them all, so no caption row reaches Python and the number of queries
+does not grow with the dataset.
+
+A bin is ``[edge, next edge)``; the last one also holds every value at or above its lower edge.
+The item list's ``<metric>_min`` / ``<metric>_below`` filters select exactly a bin's items.
+
+Every figure is over the items that pass the item-list filters (``selectors.items``).
+
+The SQL here is assembled from constants of this module (stage names, fact kinds, bin counts)
+and the filters' SQL as Django compiles it, with every value passed as a parameter; hence the
+``noqa: S608`` marks.
 """
 
 from __future__ import annotations
@@ -12,16 +23,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Avg, Count, F, FloatField, Func, IntegerField, Q, QuerySet, Value
+from django.db import connection
+from django.db.models import Count, Q
 
 from annotations.models import Caption, Dataset, Fact, Item
+from annotations.selectors.items import ItemFilters, filtered_items
 
 HUMAN_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.CONSENSUS, Caption.Origin.ADJUDICATION)
+STAGES = ("import", "model", "human_final", "current")
+KINDS = tuple(Fact.Kind.values)
 
 
 @dataclass(frozen=True)
 class Binning:
-    """``bins`` equal bins over [low, high); values at or above ``high`` fall in the last."""
+    """``bins`` equal bins from ``low``; the last one is open above ``high - step``."""
 
     low: float
     high: float
@@ -31,6 +46,10 @@ class Binning:
         step = (self.high - self.low) / self.bins
         return [round(self.low + step * i, 10) for i in range(self.bins + 1)]
 
+    def thresholds(self) -> list[float]:
+        """The inner edges: ``width_bucket(x, thresholds)`` is then x's bin, 0 to bins - 1."""
+        return self.edges()[1:-1]
+
 
 METRICS: dict[str, Binning] = {
     "facts": Binning(0, 20, 20),
@@ -38,6 +57,7 @@ METRICS: dict[str, Binning] = {
     "coverage": Binning(0, 1, 10),
     "vqa_support": Binning(0, 1, 10),
 }
+# The column (and item-list filter) of each metric.
 COLUMN = {
     "facts": "fact_count",
     "density": "density",
@@ -46,89 +66,193 @@ COLUMN = {
 }
 
 
-class WidthBucket(Func):
-    function = "width_bucket"
-    output_field = IntegerField()
+def item_ids_sql(dataset: Dataset, filters: ItemFilters) -> tuple[str, tuple[Any, ...]]:
+    """``SELECT id FROM annotations_item WHERE <filters>``, to nest in raw aggregate SQL."""
+    sql, params = (
+        filtered_items(dataset=dataset, filters=filters).values("pk").query.sql_with_params()
+    )
+    return sql, tuple(params)
 
 
-def stage_captions(dataset: Dataset) -> dict[str, QuerySet[Caption]]:
-    captions = Caption.objects.filter(item__dataset=dataset)
+def _stage_rows(stage: str, ids_sql: str) -> str:
+    """SQL of one stage's rows: columns fact_count, density, coverage, vqa_support, kind_counts."""
+    human = ", ".join(f"'{origin}'" for origin in HUMAN_ORIGINS)
+    if stage in ("import", "model"):
+        return (
+            "SELECT c.fact_count, c.density, c.coverage, c.vqa_support, NULL::jsonb AS kind_counts"  # noqa: S608
+            f" FROM annotations_caption c WHERE c.origin = '{stage}' AND c.item_id IN ({ids_sql})"
+        )
+    if stage == "human_final":
+        return (
+            "SELECT c.fact_count, c.density, c.coverage, c.vqa_support, i.kind_counts"  # noqa: S608
+            " FROM annotations_item i JOIN annotations_caption c ON c.id = i.current_caption_id"
+            f" WHERE i.status = 'done' AND c.origin IN ({human}) AND i.id IN ({ids_sql})"
+        )
+    return (
+        "SELECT i.fact_count, i.density, i.coverage, i.vqa_support, i.kind_counts"  # noqa: S608
+        " FROM annotations_item i"
+        f" WHERE i.current_caption_id IS NOT NULL AND i.id IN ({ids_sql})"
+    )
+
+
+def _stage_summary(stage: str, ids: tuple[str, tuple[Any, ...]], kinds: bool) -> dict[str, Any]:
+    """Captions, means, histograms (and, with ``kinds``, facts and captions per kind)."""
+    ids_sql, ids_params = ids
+    bucket_columns = ", ".join(
+        f"width_bucket(r.{COLUMN[m]}::float8, %s::float8[]) AS b_{m}" for m in METRICS
+    )
+    aggregates = ["count(*)"]
+    aggregates += [f"avg(s.{COLUMN[m]})" for m in METRICS]
+    for metric, binning in METRICS.items():
+        aggregates += [f"count(*) FILTER (WHERE s.b_{metric} = {i})" for i in range(binning.bins)]
+        aggregates.append(f"count(*) FILTER (WHERE s.b_{metric} IS NULL)")
+    if kinds:
+        for kind in KINDS:
+            aggregates.append(f"coalesce(sum((s.kind_counts ->> '{kind}')::bigint), 0)")
+            aggregates.append(f"count(*) FILTER (WHERE s.kind_counts ? '{kind}')")
+    sql = (
+        f"SELECT {', '.join(aggregates)} FROM ("  # noqa: S608
+        f"SELECT r.*, {bucket_columns} FROM ({_stage_rows(stage, ids_sql)}) r) s"
+    )
+    params = (*[METRICS[m].thresholds() for m in METRICS], *ids_params)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = list(cursor.fetchone())
+    captions = int(row.pop(0))
+    means = {m: (None if (v := row.pop(0)) is None else float(v)) for m in METRICS}
+    histograms = {}
+    for metric, binning in METRICS.items():
+        counts = [int(row.pop(0)) for _ in range(binning.bins)]
+        histograms[metric] = {
+            "param": COLUMN[metric],
+            "edges": binning.edges(),
+            "counts": counts,
+            "missing": int(row.pop(0)),
+        }
+    summary: dict[str, Any] = {"captions": captions, "means": means, "histograms": histograms}
+    if kinds:
+        summary["facts_by_kind"] = {}
+        summary["captions_with_kind"] = {}
+        for kind in KINDS:
+            summary["facts_by_kind"][kind] = int(row.pop(0))
+            summary["captions_with_kind"][kind] = int(row.pop(0))
+    return summary
+
+
+def _lift(means: dict[str, dict[str, float | None]]) -> dict[str, dict[str, float | None]]:
+    lift: dict[str, dict[str, float | None]] = {}
+    for before, after in (("import", "model"), ("model", "human_final"), ("import", "human_final")):
+        lift[f"{before}_to_{after}"] = {}
+        for metric in METRICS:
+            low, high = means[before][metric], means[after][metric]
+            lift[f"{before}_to_{after}"][metric] = (
+                None if low is None or high is None else high - low
+            )
+    return lift
+
+
+MODEL_REVIEW_SQL = """
+SELECT c.model_name, j.params #>> '{{captioner,prompt}}' AS prompt,
+       count(DISTINCT a.id) AS annotations, count(*) AS facts,
+       count(*) FILTER (WHERE d.value ->> 'decision' = 'accepted') AS accepted,
+       count(*) FILTER (WHERE d.value ->> 'decision' = 'edited') AS edited,
+       count(*) FILTER (WHERE d.value ->> 'decision' = 'rejected') AS rejected
+FROM annotations_annotation a
+JOIN annotations_caption c ON c.id = a.base_caption_id AND c.origin = 'model'
+LEFT JOIN annotations_job j ON j.id = c.job_id
+CROSS JOIN LATERAL jsonb_each(a.decisions) AS d
+WHERE a.status = 'submitted' AND a.item_id IN ({ids})
+GROUP BY 1, 2
+ORDER BY 1, 2 NULLS FIRST
+"""
+
+
+def model_fact_review(ids: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Per model configuration (model and prompt), how annotators judged its facts: the
+    decisions of submitted annotations whose base caption was a model caption."""
+    ids_sql, ids_params = ids
+    with connection.cursor() as cursor:
+        cursor.execute(MODEL_REVIEW_SQL.format(ids=ids_sql), ids_params)
+        rows = cursor.fetchall()
+    review = []
+    for model_name, prompt, annotated, facts, accepted, edited, rejected in rows:
+        review.append(
+            {
+                "model_name": model_name,
+                "prompt": prompt,
+                "annotations": annotated,
+                "facts": facts,
+                "accepted": accepted,
+                "edited": edited,
+                "rejected": rejected,
+                "accepted_share": accepted / facts,
+                "edited_share": edited / facts,
+                "rejected_share": rejected / facts,
+            }
+        )
+    return review
+
+
+PROGRESS_SQL = """
+SELECT day, sum(submitted)::bigint, sum(finalised)::bigint FROM (
+    SELECT (a.submitted_at AT TIME ZONE 'UTC')::date AS day, 1 AS submitted, 0 AS finalised
+    FROM annotations_annotation a
+    WHERE a.status = 'submitted' AND a.submitted_at IS NOT NULL AND a.item_id IN ({ids})
+    UNION ALL
+    SELECT (c.created_at AT TIME ZONE 'UTC')::date, 0, 1
+    FROM annotations_item i JOIN annotations_caption c ON c.id = i.current_caption_id
+    WHERE i.status = 'done' AND c.origin IN ({human}) AND i.id IN ({ids})
+) AS events
+GROUP BY day ORDER BY day
+"""
+
+
+def progress(ids: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    """Per UTC day: annotations submitted, and items whose final caption was written."""
+    ids_sql, ids_params = ids
+    human = ", ".join(f"'{origin}'" for origin in HUMAN_ORIGINS)
+    with connection.cursor() as cursor:
+        cursor.execute(PROGRESS_SQL.format(ids=ids_sql, human=human), ids_params + ids_params)
+        rows = cursor.fetchall()
+    return [
+        {"day": day.isoformat(), "annotations_submitted": submitted, "items_finalised": finalised}
+        for day, submitted, finalised in rows
+    ]
+
+
+def dataset_overview(dataset: Dataset, filters: ItemFilters | None = None) -> dict[str, Any]:
+    ids = item_ids_sql(dataset, filters or ItemFilters())
+    stages = {stage: _stage_summary(stage, ids, kinds=stage == "current") for stage in STAGES}
+    current = stages["current"]
+    facts_by_kind = {k: n for k, n in current.pop("facts_by_kind").items() if n}
+    current.pop("captions_with_kind")
+    counts = filtered_items(dataset=dataset, filters=filters or ItemFilters()).aggregate(
+        total=Count("pk"), done=Count("pk", filter=Q(status=Item.Status.DONE))
+    )
     return {
-        "import": captions.filter(origin=Caption.Origin.IMPORT),
-        "model": captions.filter(origin=Caption.Origin.MODEL),
-        "human_final": Caption.objects.filter(
-            pk__in=Item.objects.filter(
-                dataset=dataset,
-                status=Item.Status.DONE,
-                current_caption__origin__in=HUMAN_ORIGINS,
-            ).values("current_caption_id")
-        ),
+        "items": {**counts, "with_caption": current["captions"]},
+        "stages": stages,
+        "lift": _lift({stage: summary["means"] for stage, summary in stages.items()}),
+        "facts_by_kind": facts_by_kind,
+        "model_fact_review": model_fact_review(ids),
+        "progress": progress(ids),
     }
 
 
-def histogram(captions: QuerySet[Caption], metric: str) -> dict[str, Any]:
-    """Counts per bin of one metric (captions without the metric are counted apart)."""
-    binning = METRICS[metric]
-    column = COLUMN[metric]
-    rows = (
-        captions.filter(**{f"{column}__isnull": False})
-        .annotate(
-            bucket=WidthBucket(
-                F(column),
-                Value(binning.low, output_field=FloatField()),
-                Value(binning.high, output_field=FloatField()),
-                Value(binning.bins),
+def typical_kinds(dataset: Dataset) -> tuple[str, int, dict[str, int]]:
+    """What "the dataset's typical item" has: the captions compared (``final``: done items'
+    final captions; ``current``: every current caption, while no item is done), their number,
+    and how many of them have each fact kind. Whole dataset, whatever the filters: one scan of
+    the dataset's items (their ``kind_counts``) per basis."""
+    ids = item_ids_sql(dataset, ItemFilters())
+    presence = ", ".join(f"count(*) FILTER (WHERE r.kind_counts ? '{kind}')" for kind in KINDS)
+    for basis, stage in (("final", "human_final"), ("current", "current")):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*), {presence} FROM ({_stage_rows(stage, ids[0])}) r",  # noqa: S608
+                ids[1],
             )
-        )
-        .values("bucket")
-        .annotate(n=Count("pk"))
-        .order_by("bucket")
-    )
-    counts = [0] * binning.bins
-    for row in rows:
-        # width_bucket: 0 below low, bins + 1 at or above high.
-        index = min(max(int(row["bucket"]) - 1, 0), binning.bins - 1)
-        counts[index] += int(row["n"])
-    missing = captions.filter(**{f"{column}__isnull": True}).count()
-    return {"edges": binning.edges(), "counts": counts, "missing": missing}
-
-
-def dataset_overview(dataset: Dataset) -> dict[str, Any]:
-    stages = stage_captions(dataset)
-    result: dict[str, Any] = {"stages": {}, "lift": {}}
-    means: dict[str, dict[str, float | None]] = {}
-    for stage, captions in stages.items():
-        summary = captions.aggregate(
-            captions=Count("pk"),
-            facts=Avg("fact_count"),
-            density=Avg("density"),
-            coverage=Avg("coverage"),
-            vqa_support=Avg("vqa_support"),
-        )
-        means[stage] = {metric: summary[metric] for metric in METRICS}
-        result["stages"][stage] = {
-            "captions": summary["captions"],
-            "means": means[stage],
-            "histograms": {metric: histogram(captions, metric) for metric in METRICS},
-        }
-    for before, after in (("import", "model"), ("model", "human_final"), ("import", "human_final")):
-        result["lift"][f"{before}_to_{after}"] = {
-            metric: (
-                None
-                if means[before][metric] is None or means[after][metric] is None
-                else means[after][metric] - means[before][metric]  # type: ignore[operator]
-            )
-            for metric in METRICS
-        }
-    current = Fact.objects.filter(
-        caption_id__in=Item.objects.filter(dataset=dataset).values("current_caption_id")
-    )
-    result["facts_by_kind"] = dict(
-        current.values("kind").annotate(n=Count("pk")).order_by("kind").values_list("kind", "n")
-    )
-    result["items"] = Item.objects.filter(dataset=dataset).aggregate(
-        total=Count("pk"),
-        done=Count("pk", filter=Q(status=Item.Status.DONE)),
-        with_caption=Count("pk", filter=Q(current_caption__isnull=False)),
-    )
-    return result
+            total, *with_kind = cursor.fetchone()
+        if total or basis == "current":
+            return basis, int(total), dict(zip(KINDS, map(int, with_kind), strict=True))
+    raise AssertionError("unreachable")

@@ -79,7 +79,7 @@ WHERE item.dataset_id = %(dataset)s
         THEN %(overlap)s ELSE 1
       END
   AND NOT (item.id = ANY(%(passed)s))
-ORDER BY item.id
+ORDER BY item.priority DESC, item.id
 LIMIT 1
 FOR UPDATE OF item SKIP LOCKED
 """

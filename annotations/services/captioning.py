@@ -60,7 +60,6 @@ from annotations.models.items import MAX_CAPTION_LENGTH
 from annotations.services.audit import Actor, audit_record
 from annotations.services.jobs import FINISHED, exhaust_chunk, finish_if_complete, job_fail
 from annotations.services.metrics import (
-    METRIC_FIELDS,
     item_references,
     refresh_item_metrics,
 )
@@ -444,26 +443,13 @@ def _write_chunk(
                 )
             )
         ]
-        # The new current captions' metrics are the ones just computed (a pending item has no
-        # final caption, so its reference is its VQA pairs): one bulk update, and a refresh
-        # only where VQA pairs need their support flags.
+        # The promoted items' metrics, kinds and VQA support flags follow their new caption.
         now = timezone.now()
         Item.objects.bulk_update(
-            [
-                Item(
-                    pk=caption.item_id,
-                    current_caption=caption,
-                    updated_at=now,
-                    fact_count=caption.fact_count,
-                    density=caption.density,
-                    coverage=caption.coverage,
-                    vqa_support=caption.vqa_support,
-                )
-                for caption in promoted
-            ],
-            ["current_caption", "updated_at", *METRIC_FIELDS],
+            [Item(pk=c.item_id, current_caption=c, updated_at=now) for c in promoted],
+            ["current_caption", "updated_at"],
         )
-        refresh_item_metrics(c.item_id for c in promoted if c.vqa_support is not None)
+        refresh_item_metrics(caption.item_id for caption in promoted)
         succeeded = len(captions)
         failed = len([item_id for item_id in failures if item_id not in already])
         JobChunk.objects.filter(pk=chunk.pk).update(

@@ -58,6 +58,36 @@ def resolve_captioner(dataset: Dataset, given: Mapping[str, Any] | None) -> Capt
         ) from None
 
 
+def selected_item_ids(
+    dataset: Dataset, item_ids: Sequence[int] | None, filters: ItemFilters | None
+) -> list[int]:
+    """The ids of a selection, in order: the given ids (each must be an item of the dataset,
+    else a 400 naming the others), or every item passing the filters."""
+    if item_ids is None:
+        return list(
+            filtered_items(dataset=dataset, filters=filters or ItemFilters())
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+    wanted = list(dict.fromkeys(item_ids))
+    found = set(Item.objects.filter(dataset=dataset, pk__in=wanted).values_list("pk", flat=True))
+    unknown = [item_id for item_id in wanted if item_id not in found]
+    if unknown:
+        raise ValidationError(
+            {
+                "item_ids": [
+                    ValidationError(
+                        f"Not items of dataset {dataset.slug}: "
+                        f"{', '.join(map(str, unknown[:20]))}"
+                        f"{' ...' if len(unknown) > 20 else ''}.",
+                        code="unknown_items",
+                    )
+                ]
+            }
+        )
+    return sorted(wanted)
+
+
 def caption_job_create(
     *,
     dataset: Dataset,
@@ -76,35 +106,12 @@ def caption_job_create(
     have started, nor in place of an annotator's or a lead's caption.
     """
     config = resolve_captioner(dataset, captioner)
-    if item_ids is not None:
-        wanted = list(dict.fromkeys(item_ids))
-        found = set(
-            Item.objects.filter(dataset=dataset, pk__in=wanted).values_list("pk", flat=True)
-        )
-        unknown = [item_id for item_id in wanted if item_id not in found]
-        if unknown:
-            raise ValidationError(
-                {
-                    "item_ids": [
-                        ValidationError(
-                            f"Not items of dataset {dataset.slug}: "
-                            f"{', '.join(map(str, unknown[:20]))}"
-                            f"{' ...' if len(unknown) > 20 else ''}.",
-                            code="unknown_items",
-                        )
-                    ]
-                }
-            )
-        selected = sorted(wanted)
-        selection: dict[str, Any] = {"item_ids": len(selected)}
-    else:
-        used = filters or ItemFilters()
-        selected = list(
-            filtered_items(dataset=dataset, filters=used)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        selection = {"filters": {k: v for k, v in used.__dict__.items() if v is not None}}
+    selected = selected_item_ids(dataset, item_ids, filters)
+    selection: dict[str, Any] = (
+        {"item_ids": len(selected)}
+        if item_ids is not None
+        else {"filters": (filters or ItemFilters()).as_dict()}
+    )
     if not selected:
         raise ValidationError(
             {"selection": [ValidationError("No item matches this selection.", code="empty")]}

@@ -15,6 +15,7 @@ from annotations.models import Caption, Fact, Item, VqaPair
 BATCH = 2000
 FINAL_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.CONSENSUS, Caption.Origin.ADJUDICATION)
 METRIC_FIELDS = ("fact_count", "density", "coverage", "vqa_support")
+STORED_FIELDS = (*METRIC_FIELDS, "kind_counts")
 
 
 def refresh_item_metrics(item_ids: Iterable[int]) -> int:
@@ -76,7 +77,7 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
 def _refresh_batch(item_ids: list[int]) -> int:
     items = list(
         Item.objects.filter(pk__in=item_ids).select_related("current_caption").only(
-            "pk", "status", "fact_count", "density", "coverage", "vqa_support",
+            "pk", "status", "fact_count", "density", "coverage", "vqa_support", "kind_counts",
             "current_caption__text", "current_caption__origin",
         )
     )  # fmt: skip
@@ -89,12 +90,15 @@ def _refresh_batch(item_ids: list[int]) -> int:
         and item.current_caption.origin in FINAL_ORIGINS
     }
     facts_by_caption: dict[int, list[Triple]] = defaultdict(list)
-    for caption_id, subject, predicate, value in (
+    kinds_by_caption: dict[int, dict[str, int]] = defaultdict(dict)
+    for caption_id, kind, subject, predicate, value in (
         Fact.objects.filter(caption_id__in=current_ids)
         .order_by("caption_id", "position")
-        .values_list("caption_id", "subject", "predicate", "value")
+        .values_list("caption_id", "kind", "subject", "predicate", "value")
     ):
         facts_by_caption[caption_id].append((subject, predicate, value))
+        kinds = kinds_by_caption[caption_id]
+        kinds[kind] = kinds.get(kind, 0) + 1
     pairs_by_item: dict[int, list[VqaPair]] = defaultdict(list)
     for pair in (
         VqaPair.objects.filter(item_id__in=item_ids)
@@ -113,7 +117,12 @@ def _refresh_batch(item_ids: list[int]) -> int:
             facts_by_caption[caption.pk] if caption is not None and caption.pk in final_ids else [],
             [(pair.question, pair.answer) for pair in pairs],
         )
-        fields = metrics.as_fields()
+        fields: dict[str, object] = {
+            **metrics.as_fields(),
+            "kind_counts": dict(sorted(kinds_by_caption[caption.pk].items()))
+            if caption is not None
+            else {},
+        }
         if any(getattr(item, name) != stored for name, stored in fields.items()):
             for name, stored in fields.items():
                 setattr(item, name, stored)
@@ -124,7 +133,7 @@ def _refresh_batch(item_ids: list[int]) -> int:
                 pair.is_supported = flag
                 pairs_to_save.append(pair)
     if items_to_save:
-        Item.objects.bulk_update(items_to_save, list(METRIC_FIELDS), batch_size=BATCH)
+        Item.objects.bulk_update(items_to_save, list(STORED_FIELDS), batch_size=BATCH)
     if pairs_to_save:
         VqaPair.objects.bulk_update(pairs_to_save, ["is_supported"], batch_size=BATCH)
     return len(items_to_save)

@@ -1,0 +1,142 @@
+"""Acting on what inspection finds: raise items' annotation priority, suggest facts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from annotations.models import AuditAction, Dataset, Entity, FactSuggestion, Item, VqaPair
+from annotations.selectors.gaps import fact_digest
+from annotations.selectors.items import ItemFilters, filtered_items
+from annotations.services.audit import Actor, audit_record
+from annotations.services.jobs import selected_item_ids
+
+OPEN_STATUSES = (Item.Status.PENDING, Item.Status.IN_ANNOTATION)
+
+
+@dataclass(frozen=True)
+class PrioritiseResult:
+    matched: int
+    updated: int
+    not_open: int
+
+
+def items_prioritise(
+    *,
+    dataset: Dataset,
+    actor: Actor,
+    priority: int,
+    item_ids: Sequence[int] | None = None,
+    filters: ItemFilters | None = None,
+) -> PrioritiseResult:
+    """Set the annotation priority of the selected items, in one UPDATE and one audit event.
+
+    Every selected item takes the priority; the queue serves only open items (pending or in
+    annotation), highest priority first, so the result says how many of them were open.
+    A selection by filters is updated in SQL without reading its ids into Python.
+    """
+    with transaction.atomic():
+        if item_ids is not None:
+            items = Item.objects.filter(pk__in=selected_item_ids(dataset, item_ids, None))
+        else:
+            items = filtered_items(dataset=dataset, filters=filters or ItemFilters())
+        items = Item.objects.filter(pk__in=items.values("pk"))
+        matched = items.count()
+        if matched == 0:
+            raise ValidationError(
+                {"selection": [ValidationError("No item matches this selection.", code="empty")]}
+            )
+        not_open = items.exclude(status__in=OPEN_STATUSES).count()
+        items.update(priority=priority)
+        audit_record(
+            actor=actor,
+            action=AuditAction.ITEM_PRIORITISE,
+            target=dataset,
+            dataset_id=dataset.pk,
+            after={
+                "priority": priority,
+                "items": matched,
+                "selection": (
+                    {"item_ids": sorted(set(item_ids))[:1000]}
+                    if item_ids is not None
+                    else {"filters": (filters or ItemFilters()).as_dict()}
+                ),
+            },
+        )
+    return PrioritiseResult(matched=matched, updated=matched - not_open, not_open=not_open)
+
+
+def suggestion_create(
+    *,
+    item: Item,
+    actor: Actor,
+    kind: str,
+    subject: str,
+    predicate: str,
+    value: str,
+    gap: str,
+    vqa_pair_id: int | None = None,
+    entity_key: str | None = None,
+) -> tuple[FactSuggestion, bool]:
+    """Suggest a fact for an item's annotators; ``(suggestion, created)``. The actor is a
+    user (a session or a user's API token).
+
+    The same fact (after normalisation) suggested again returns the first suggestion.
+    """
+    digest = fact_digest(subject, predicate, value)
+    existing = FactSuggestion.objects.filter(item=item, digest=digest).first()
+    if existing is not None:
+        return existing, False
+    vqa_pair = None
+    if vqa_pair_id is not None:
+        vqa_pair = VqaPair.objects.filter(pk=vqa_pair_id, item=item).first()
+        if vqa_pair is None:
+            raise ValidationError(
+                {"vqa_pair_id": [ValidationError("Not a VQA pair of this item.", code="invalid")]}
+            )
+    entity = None
+    if entity_key is not None:
+        entity = Entity.objects.filter(key=entity_key).order_by("pk").first()
+        if entity is None:
+            raise ValidationError(
+                {
+                    "entity_key": [
+                        ValidationError("No knowledge-base entity has this key.", code="invalid")
+                    ]
+                }
+            )
+    try:
+        with transaction.atomic():
+            suggestion = FactSuggestion.objects.create(
+                item=item,
+                kind=kind,
+                subject=subject,
+                predicate=predicate,
+                value=value,
+                digest=digest,
+                gap=gap,
+                vqa_pair=vqa_pair,
+                entity=entity,
+                created_by_id=int(actor.user_id or 0),
+            )
+            audit_record(
+                actor=actor,
+                action=AuditAction.SUGGESTION_CREATE,
+                target=suggestion,
+                dataset_id=item.dataset_id,
+                after={
+                    "item": item.pk,
+                    "kind": kind,
+                    "subject": subject,
+                    "predicate": predicate,
+                    "value": value,
+                    "gap": gap,
+                },
+            )
+    except IntegrityError:
+        # A concurrent request suggested the same fact first.
+        return FactSuggestion.objects.get(item=item, digest=digest), False
+    return suggestion, True
