@@ -13,7 +13,7 @@ from annotations.models.knowledge import empty_list
 class Annotation(models.Model):
     """One annotator's pass over one item.
 
-    ``decisions`` maps a base fact id to ``{"decision": "accepted"|"edited"|"rejected", ...}``;
+    ``decisions`` maps a base fact id to ``{"verdict": "accepted"|"edited"|"rejected", ...}``;
     ``added_facts`` lists new facts. ``version`` is the optimistic-concurrency counter behind
     ETag / If-Match.
 

@@ -46,9 +46,10 @@ NO_CAPTION = "none"
 @dataclass(frozen=True)
 class ItemFilters:
     """The item-list filters. Metric bounds: ``_min`` and ``_max`` inclusive, ``_below``
-    exclusive (a histogram bin is ``[low, high)``); an item without the metric matches no bound.
-    ``origin`` is the current caption's origin, or ``"none"`` for items without a caption.
-    ``has_kinds``/``lacks_kinds``: fact kinds the current caption must all have / all lack."""
+    exclusive (a histogram bin is ``[low, high)``); an item without the metric, or without a
+    caption, matches no bound. ``origin`` is the current caption's origin, or ``"none"`` for
+    items without a caption. ``has_kinds``/``lacks_kinds``: fact kinds the current caption must
+    all have / all lack (an item without a caption matches neither)."""
 
     status: str | None = None
     origin: str | None = None
@@ -191,13 +192,21 @@ def filtered_items(*, dataset: Dataset, filters: ItemFilters) -> QuerySet[Item]:
         items = items.filter(current_caption__isnull=True)
     elif filters.origin is not None:
         items = items.filter(current_caption__origin=filters.origin)
-    for metric in METRIC_COLUMNS:
-        # An item without the metric (no caption, no reference facts, no VQA pairs) matches no
-        # bound: NULL compares as unknown.
-        for end, lookup in (("min", "gte"), ("max", "lte"), ("below", "lt")):
-            bound = getattr(filters, f"{metric}_{end}")
-            if bound is not None:
-                items = items.filter(**{f"{metric}__{lookup}": bound})
+    bounds = [
+        (f"{metric}__{lookup}", getattr(filters, f"{metric}_{end}"))
+        for metric in METRIC_COLUMNS
+        for end, lookup in (("min", "gte"), ("max", "lte"), ("below", "lt"))
+        if getattr(filters, f"{metric}_{end}") is not None
+    ]
+    if bounds or filters.lacks_kinds:
+        # The bounds and kinds describe the current caption, so an item without one matches
+        # none (its stored coverage and VQA support of 0 only say that nothing states its
+        # references), as the overview's current stage and the gap summary count them. An
+        # item without the metric (no reference facts, no VQA pairs) matches no bound either:
+        # NULL compares as unknown.
+        items = items.filter(current_caption__isnull=False)
+    for lookup, bound in bounds:
+        items = items.filter(**{lookup: bound})
     for kind in filters.has_kinds:
         items = items.filter(kind_counts__has_key=kind)
     for kind in filters.lacks_kinds:

@@ -84,7 +84,7 @@ def _stage_rows(stage: str, ids_sql: str) -> str:
         )
     if stage == "human_final":
         return (
-            "SELECT c.fact_count, c.density, c.coverage, c.vqa_support, i.kind_counts"  # noqa: S608
+            "SELECT i.fact_count, i.density, i.coverage, i.vqa_support, i.kind_counts"  # noqa: S608
             " FROM annotations_item i JOIN annotations_caption c ON c.id = i.current_caption_id"
             f" WHERE i.status = 'done' AND c.origin IN ({human}) AND i.id IN ({ids_sql})"
         )
@@ -154,14 +154,16 @@ def _lift(means: dict[str, dict[str, float | None]]) -> dict[str, dict[str, floa
 MODEL_REVIEW_SQL = """
 SELECT c.model_name, j.params #>> '{{captioner,prompt}}' AS prompt,
        count(DISTINCT a.id) AS annotations, count(*) AS facts,
-       count(*) FILTER (WHERE d.value ->> 'decision' = 'accepted') AS accepted,
-       count(*) FILTER (WHERE d.value ->> 'decision' = 'edited') AS edited,
-       count(*) FILTER (WHERE d.value ->> 'decision' = 'rejected') AS rejected
+       count(*) FILTER (WHERE d.value ->> 'verdict' = 'accepted') AS accepted,
+       count(*) FILTER (WHERE d.value ->> 'verdict' = 'edited') AS edited,
+       count(*) FILTER (WHERE d.value ->> 'verdict' = 'rejected') AS rejected
 FROM annotations_annotation a
-JOIN annotations_caption c ON c.id = a.base_caption_id AND c.origin = 'model'
-LEFT JOIN annotations_job j ON j.id = c.job_id
 CROSS JOIN LATERAL jsonb_each(a.decisions) AS d
-WHERE a.status = 'submitted' AND a.item_id IN ({ids})
+JOIN annotations_fact f ON f.id = d.key::bigint AND f.source = 'model'
+JOIN annotations_caption c ON c.id = f.caption_id
+LEFT JOIN annotations_job j ON j.id = c.job_id
+WHERE a.status = 'submitted' AND jsonb_typeof(a.decisions) = 'object'
+  AND a.item_id IN ({ids})
 GROUP BY 1, 2
 ORDER BY 1, 2 NULLS FIRST
 """
@@ -169,7 +171,8 @@ ORDER BY 1, 2 NULLS FIRST
 
 def model_fact_review(ids: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Per model configuration (model and prompt), how annotators judged its facts: the
-    decisions of submitted annotations whose base caption was a model caption."""
+    verdicts of submitted annotations on base facts that a model proposed (``source`` model),
+    as in the agreement figures."""
     ids_sql, ids_params = ids
     with connection.cursor() as cursor:
         cursor.execute(MODEL_REVIEW_SQL.format(ids=ids_sql), ids_params)

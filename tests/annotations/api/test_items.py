@@ -99,7 +99,7 @@ def test_items_list_rejects_undeclared_and_malformed_parameters(world: World) ->
     bad_cursor = client.get(url, {"cursor": "not-ours"})
     assert bad_cursor.status_code == 400
     assert bad_cursor.json()["extra"]["fields"] == {
-        "cursor": [{"code": "invalid", "message": "Not a cursor this API returned."}]
+        "cursor": [{"code": "invalid", "message": "Not a cursor this API returned for this sort."}]
     }
     assert client.get(url, {"status": "finished"}).status_code == 400
     assert client.get(url, {"limit": 1000}).status_code == 400

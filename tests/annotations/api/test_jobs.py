@@ -6,13 +6,20 @@ with a real worker.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
 
-from annotations.models import AuditEvent, Job, JobChunk
+from annotations.models import AuditEvent, Item, Job, JobChunk
 from tests.annotations.api.conftest import World
+from tests.annotations.api.inspection_support import (
+    BROWSER_RECORDS,
+    TREES,
+    import_knowledge_base,
+    import_records,
+)
 from tests.annotations.api.test_token_access import bearer, make_token
 
 TINY = {"model": "/models/tiny", "batch_size": 2}
@@ -251,3 +258,45 @@ def test_cancelling_a_queued_job_cancels_every_chunk(world: World) -> None:
         "conflict",
         {"status": "cancelled"},
     )
+
+
+def test_a_job_selects_by_the_inspection_filters(world: World, tmp_path: Path) -> None:
+    # alpha-0..2: one object fact each; tbl: object, count, attribute, relation (4 facts);
+    # park: object (linked to oak) and scene (2 facts); blank: no caption.
+    import_knowledge_base("trees", tmp_path / "kb", TREES)
+    import_records(world.a, tmp_path / "import", BROWSER_RECORDS)
+    ids = dict(Item.objects.filter(dataset=world.a).values_list("external_id", "pk"))
+    lead = world.client(world.lead)
+    captioner = {**TINY, "batch_size": 8}
+    for filters, selected, stored in (
+        ({"lacks_kind": "count"}, ["alpha-0", "alpha-1", "alpha-2", "park"],
+         {"lacks_kinds": ["count"]}),
+        ({"has_kind": "scene,object", "entity": "oak"}, ["park"],
+         {"has_kinds": ["scene", "object"], "entity": "oak"}),
+        ({"fact_count_below": 2}, ["alpha-0", "alpha-1", "alpha-2"], {"fact_count_below": 2}),
+        ({"origin": "none"}, ["blank"], {"origin": "none"}),
+    ):  # fmt: skip
+        response = create(
+            lead, {"dataset_id": world.a.pk, "filters": filters, "captioner": captioner}
+        )
+        assert response.status_code == 202, filters
+        body = response.json()
+        assert (body["total"], body["selection"]) == (len(selected), {"filters": stored})
+        assert JobChunk.objects.get(job_id=body["id"]).item_ids == [ids[name] for name in selected]
+        assert Job.objects.get(pk=body["id"]).params["selection"] == {"filters": stored}
+
+    before = job_state()
+    both = create(lead, {"dataset_id": world.a.pk,
+                         "filters": {"has_kind": "count", "lacks_kind": "count"}})  # fmt: skip
+    assert (both.status_code, flatten(both.json()["extra"]["fields"])) == (
+        400,
+        {"filters.lacks_kind": ["A kind cannot be both present and missing: count."]},
+    )
+    unknown = create(lead, {"dataset_id": world.a.pk, "filters": {"lacks_kind": "colour"}})
+    assert list(flatten(unknown.json()["extra"]["fields"])) == ["filters.lacks_kind"]
+    # text_in_image: no caption has such a fact.
+    empty = create(lead, {"dataset_id": world.a.pk, "filters": {"has_kind": "text_in_image"}})
+    assert flatten(empty.json()["extra"]["fields"]) == {
+        "selection": ["No item matches this selection."]
+    }
+    assert job_state() == before
