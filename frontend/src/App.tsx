@@ -1,4 +1,5 @@
 // Routes of the app. Every page but the login needs a session; the help overlay (?) is global.
+import { lazy, Suspense } from "react";
 import { Navigate, Route, Routes, useLocation } from "react-router-dom";
 
 import { HelpOverlay } from "./components/HelpOverlay";
@@ -12,6 +13,29 @@ import { ReviewQueuePage } from "./pages/ReviewQueuePage";
 import { TeamPage } from "./pages/TeamPage";
 import { WorkspacePage } from "./pages/WorkspacePage";
 import { useSession } from "./session";
+
+// The inspection pages carry the charting library: loaded when first opened, so the annotation
+// workspace does not wait for it.
+const OverviewPage = lazy(() => import("./pages/OverviewPage").then((m) => ({ default: m.OverviewPage })));
+const ComparePage = lazy(() => import("./pages/ComparePage").then((m) => ({ default: m.ComparePage })));
+const ItemBrowserPage = lazy(() =>
+  import("./pages/ItemBrowserPage").then((m) => ({ default: m.ItemBrowserPage })),
+);
+const ItemGapsPage = lazy(() => import("./pages/ItemGapsPage").then((m) => ({ default: m.ItemGapsPage })));
+
+function Lazy({ children }: { children: React.ReactNode }) {
+  return (
+    <Suspense
+      fallback={
+        <p className="loading" role="status">
+          Loading…
+        </p>
+      }
+    >
+      {children}
+    </Suspense>
+  );
+}
 
 function RequireSession({ children }: { children: React.ReactNode }) {
   const { user, loading } = useSession();
@@ -38,6 +62,10 @@ export function App() {
           <Route path="/datasets/:datasetId/jobs" element={<JobsPage />} />
           <Route path="/datasets/:datasetId/reviews" element={<ReviewQueuePage />} />
           <Route path="/datasets/:datasetId/team" element={<TeamPage />} />
+          <Route path="/datasets/:datasetId/overview" element={<Lazy><OverviewPage /></Lazy>} />
+          <Route path="/datasets/:datasetId/items" element={<Lazy><ItemBrowserPage /></Lazy>} />
+          <Route path="/datasets/:datasetId/compare" element={<Lazy><ComparePage /></Lazy>} />
+          <Route path="/items/:itemId/gaps" element={<Lazy><ItemGapsPage /></Lazy>} />
           <Route path="/reviews/:reviewId" element={<ReviewPage />} />
           <Route path="/annotate/:datasetId" element={<WorkspacePage />} />
           <Route path="/items/:itemId/history" element={<HistoryPage />} />

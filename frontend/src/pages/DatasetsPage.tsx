@@ -100,6 +100,15 @@ function DatasetCard({ dataset }: { dataset: Dataset }) {
         <Link className="btn btn-primary" to={`/annotate/${dataset.id}`}>
           Annotate
         </Link>
+        <Link className="btn" to={`/datasets/${dataset.id}/overview`}>
+          Overview
+        </Link>
+        <Link className="btn" to={`/datasets/${dataset.id}/items`}>
+          Items
+        </Link>
+        <Link className="btn" to={`/datasets/${dataset.id}/compare`}>
+          Compare
+        </Link>
         <Link className="btn" to={`/datasets/${dataset.id}/jobs`}>
           Jobs
         </Link>

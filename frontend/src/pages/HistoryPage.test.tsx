@@ -91,6 +91,7 @@ const ITEM: Schemas["ItemDetailOutput"] = {
   facts: [],
   model_suggestion: null,
   vqa_pairs: [],
+  suggestions: [],
 };
 
 const AUDIT_EVENT: Schemas["AuditEventOutput"] = {

@@ -15,6 +15,7 @@ import { useMetrics, useSaverSnapshot, useVisibleTime } from "./hooks";
 import { ImageViewer, type ViewerHandle } from "./ImageViewer";
 import { chooseRestore, readLocalCopy, versionFromEtag, type DraftStorage } from "./localDraft";
 import { ConflictView, DiffPanel, MetricsPanel, SkipForm } from "./panels";
+import { SuggestedFacts } from "./SuggestedFacts";
 import {
   baseKey,
   draftPayload,
@@ -25,6 +26,7 @@ import {
   mapSpan,
   missingVerdicts,
   nextAddedKey,
+  openSuggestions,
   payloadFromAnnotation,
   stateFromAnnotation,
   stateFromPayload,
@@ -151,6 +153,11 @@ export function Workspace({ item, loaded, storage, onClosed }: Props) {
     return [...base, ...added];
   }, [baseFacts, baseText, diffParts, draft.text, draft.added]);
 
+  const suggested = useMemo(
+    () => openSuggestions(item.suggestions, baseFacts, draft),
+    [item.suggestions, baseFacts, draft],
+  );
+
   const metricFacts = useMemo(() => factsForMetrics(baseFacts, draft), [baseFacts, draft]);
   const metrics = useMetrics(item.id, draft.text, metricFacts);
 
@@ -208,15 +215,25 @@ export function Workspace({ item, loaded, storage, onClosed }: Props) {
     setAddForm({ span: currentSpan(), kind, returnTo: active });
   };
 
-  const addFact = (fact: NewFact) => {
+  const commitFact = (fact: NewFact) => {
     const key = nextAddedKey(draft.added);
     dispatch({ type: "addFact", fact });
+    setNotice({ text: `Fact added: ${describeFact(fact)}.`, tone: "info" });
+    select(key);
+  };
+
+  const addFact = (fact: NewFact) => {
     setAddForm(null);
     const area = textareaRef.current;
     if (area) area.setSelectionRange(area.selectionEnd, area.selectionEnd);
     window.getSelection?.()?.removeAllRanges();
-    setNotice({ text: `Fact added: ${describeFact(fact)}.`, tone: "info" });
-    select(key);
+    commitFact(fact);
+  };
+
+  /** A suggested fact is added like one typed in; a fact being written stays open. */
+  const addSuggested = (fact: NewFact) => {
+    if (closed) return;
+    commitFact(fact);
   };
 
   const cancelAddForm = () => {
@@ -617,6 +634,7 @@ export function Workspace({ item, loaded, storage, onClosed }: Props) {
             onCancelMode={closeMode}
             onRemove={removeFact}
           />
+          <SuggestedFacts suggestions={suggested} disabled={closed} onAdd={addSuggested} />
         </section>
 
         <DiffPanel base={item.caption?.text ?? null} parts={diffParts} />

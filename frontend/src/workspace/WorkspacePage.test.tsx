@@ -38,6 +38,8 @@ class FakeApi {
     returned_note: null,
   };
   captionText = CAPTION;
+  /** The item's fact suggestions. */
+  suggestions: unknown[] = [];
   queueEmpty = false;
   offline = false;
   submitted = false;
@@ -110,6 +112,7 @@ class FakeApi {
         { id: 2, question: "Where is the car?", answer: "street", origin: "import", is_supported: null },
         { id: 1, question: "What color is the car?", answer: "red", origin: "import", is_supported: null },
       ],
+      suggestions: this.suggestions,
     };
   }
 
@@ -535,6 +538,61 @@ describe("the annotation workspace", () => {
     await screen.findByText("No more items in this dataset.");
     expect(server.callsTo("POST", "/annotations/7/skip/")[0]?.body).toEqual({ reason: "blurry" });
     expect(screen.getByTestId("page-notice")).toHaveTextContent("Skipped.");
+  });
+
+  it("shows the suggested facts the draft lacks and adds one like a fact typed in", async () => {
+    const suggestion = (id: number, kind: string, subject: string, predicate: string, value: string) => ({
+      id,
+      kind,
+      subject,
+      predicate,
+      value,
+      gap: "unsupported_vqa",
+      vqa_pair_id: 1,
+      entity: null,
+      created_by: "lee",
+      created_at: "2025-03-01T09:00:00Z",
+    });
+    server.suggestions = [
+      suggestion(1, "attribute", "car", "color", "Red"),
+      suggestion(2, "count", "cars", "number", "1"),
+    ];
+    const { user, container } = renderWorkspace();
+    await loaded();
+
+    // "car color red" is a fact of the caption already: only the other one is offered.
+    const panel = screen.getByRole("region", { name: "Suggested facts (1)" });
+    expect(within(panel).getAllByRole("listitem").map((li) => li.querySelector(".fact-triple")?.textContent)).toEqual([
+      "Count: cars number 1",
+    ]);
+    const add = within(panel).getByRole("button", { name: "Add suggested fact: cars number 1" });
+    expect(add.textContent).toBe("Add");
+    await user.click(add);
+
+    const added = container.querySelector<HTMLLIElement>('li[data-added="true"]') as HTMLLIElement;
+    expect(added).toHaveTextContent("cars number 1");
+    expect(added).toHaveAttribute("aria-selected", "true");
+    expect(screen.getByTestId("ws-notice")).toHaveTextContent("Fact added: cars number 1.");
+    expect(screen.queryByRole("region", { name: /^Suggested facts/ })).toBeNull();
+    await waitFor(
+      () =>
+        expect(server.callsTo("PATCH", "/annotations/7/").at(-1)?.body).toEqual({
+          decisions: {},
+          added_facts: [{ kind: "count", subject: "cars", predicate: "number", value: "1", span: null }],
+          draft_text: CAPTION,
+          time_spent_ms: expect.any(Number),
+        }),
+      { timeout: 3000 },
+    );
+
+    // Rejecting the caption's "car color red" offers the suggestion with that fact again.
+    await user.click(within(factRow(container, 12)).getByRole("button", { name: "Reject" }));
+    await user.keyboard("{Enter}");
+    expect(
+      within(screen.getByRole("region", { name: "Suggested facts (1)" })).getByRole("button", {
+        name: "Add suggested fact: car color Red",
+      }),
+    ).toBeInTheDocument();
   });
 
   it("h opens the item's history", async () => {

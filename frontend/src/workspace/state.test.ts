@@ -13,6 +13,7 @@ import {
   flatRows,
   mapSpan,
   missingVerdicts,
+  openSuggestions,
   rebaseSpan,
   sameDraft,
   segmentText,
@@ -25,7 +26,7 @@ import {
   type DraftAction,
   type DraftState,
 } from "./state";
-import type { Annotation, Fact } from "./types";
+import type { Annotation, Fact, Suggestion } from "./types";
 
 function fact(id: number, kind: string, position: number, extra: Partial<Fact> = {}): Fact {
   return {
@@ -305,5 +306,51 @@ describe("spans", () => {
       ["car", ["inner", "outer"]],
       [".", []],
     ]);
+  });
+});
+
+describe("openSuggestions", () => {
+  const suggestion = (id: number, kind: string, subject: string, predicate: string, value: string): Suggestion => ({
+    id,
+    kind,
+    subject,
+    predicate,
+    value,
+    gap: "manual",
+    vqa_pair_id: null,
+    entity: null,
+    created_by: "lee",
+    created_at: "2025-03-01T09:00:00Z",
+  });
+
+  it("leaves out the facts the draft holds, unknown kinds, empty facts and repeats", () => {
+    const base = [fact(1, "object", 0, { subject: "car", predicate: "is", value: "car" }), fact(2, "attribute", 1)];
+    const state: DraftState = {
+      text: "",
+      decisions: { "2": { verdict: "edited", value: "blue" } },
+      added: [{ key: "added-1", kind: "scene", subject: "image", predicate: "setting", value: "street", span: null }],
+    };
+    const open = openSuggestions(
+      [
+        suggestion(1, "object", " Car ", "is", "CAR"),
+        suggestion(2, "attribute", "s2", "p2", "v2"),
+        suggestion(3, "attribute", "s2", "p2", "blue"),
+        suggestion(4, "scene", "image", "setting", "street"),
+        suggestion(5, "colour", "car", "is", "red"),
+        suggestion(6, "count", "cars", "number", " "),
+        suggestion(7, "count", "cars", "number", "1"),
+        suggestion(8, "count", "Cars", "number", "1"),
+      ],
+      base,
+      state,
+    );
+    // s2 p2 v2 was edited to blue: the old value is no longer among the draft's facts.
+    expect(open.map((entry) => entry.id)).toEqual([2, 7]);
+
+    const rejected = openSuggestions([suggestion(1, "object", "car", "is", "car")], base, {
+      ...state,
+      decisions: { "1": { verdict: "rejected" } },
+    });
+    expect(rejected.map((entry) => entry.id)).toEqual([1]);
   });
 });

@@ -11,6 +11,7 @@ import {
   type FactKind,
   type MetricFact,
   type Span,
+  type Suggestion,
 } from "./types";
 
 export type VerdictKind = "accepted" | "edited" | "rejected";
@@ -326,6 +327,38 @@ export function stateFromAnnotation(annotation: Annotation, baseFacts: readonly 
 /** The draft of an annotation, normalised the way draftPayload writes it. */
 export function payloadFromAnnotation(annotation: Annotation, baseFacts: readonly Fact[]): DraftPayload {
   return draftPayload(stateFromAnnotation(annotation, baseFacts));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suggested facts: the item's fact suggestions that the draft does not hold yet.
+
+const tripleKey = (fact: { subject: string; predicate: string; value: string }): string =>
+  JSON.stringify([fact.subject, fact.predicate, fact.value].map((part) => part.trim().toLowerCase()));
+
+/** The suggestions whose subject, predicate and value are not among the draft's facts (base facts
+ * that are not rejected, with their edited value, and the facts added), of a known kind, one per
+ * fact. */
+export function openSuggestions(
+  suggestions: readonly Suggestion[],
+  baseFacts: readonly Fact[],
+  state: DraftState,
+): Array<Suggestion & { kind: FactKind }> {
+  const held = new Set<string>();
+  for (const fact of baseFacts) {
+    const decision = state.decisions[String(fact.id)];
+    if (decision?.verdict === "rejected") continue;
+    const value = decision?.verdict === "edited" && decision.value ? decision.value : fact.value;
+    held.add(tripleKey({ ...fact, value }));
+  }
+  for (const fact of state.added) held.add(tripleKey(fact));
+  const open: Array<Suggestion & { kind: FactKind }> = [];
+  for (const suggestion of suggestions) {
+    const key = tripleKey(suggestion);
+    if (held.has(key) || !isFactKind(suggestion.kind) || newFactProblem(suggestion)) continue;
+    held.add(key);
+    open.push({ ...suggestion, kind: suggestion.kind });
+  }
+  return open;
 }
 
 // ---------------------------------------------------------------------------------------------

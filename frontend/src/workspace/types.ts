@@ -87,7 +87,12 @@ export interface Item {
   facts: Fact[];
   model_suggestion: Caption | null;
   vqa_pairs: VqaPair[];
+  /** Facts a lead suggested for this item (from its gaps), for the annotator to add. */
+  suggestions: Suggestion[];
 }
+
+/** A fact a lead suggested for the item. */
+export type Suggestion = Schemas["SuggestionOutput"];
 
 /** The answer of POST /items/{id}/metrics/: the server's one definition of the metrics. */
 export type Metrics = Schemas["MetricsOutput"];
@@ -128,5 +133,21 @@ export function toItem(data: Schemas["ItemDetailOutput"]): Item {
       entity: fact.entity ? ({ ...fact.entity } as Entity) : null,
     })),
     vqa_pairs: data.vqa_pairs.map((pair) => ({ ...pair })),
+    suggestions: asSuggestions(data.suggestions),
   };
+}
+
+/** The item's fact suggestions; entries that are not well formed are left out. */
+function asSuggestions(value: unknown): Suggestion[] {
+  if (!Array.isArray(value)) return [];
+  return value.filter(
+    (entry): entry is Suggestion =>
+      typeof entry === "object" &&
+      entry !== null &&
+      typeof (entry as Suggestion).id === "number" &&
+      typeof (entry as Suggestion).kind === "string" &&
+      typeof (entry as Suggestion).subject === "string" &&
+      typeof (entry as Suggestion).predicate === "string" &&
+      typeof (entry as Suggestion).value === "string",
+  ).map((entry) => ({ ...entry, entity: entry.entity ? { ...entry.entity } : null }));
 }

@@ -1,0 +1,256 @@
+// "Where knowledge is thin": the dataset's gap summary. Each gap links to the item browser with
+// the filter that lists its items and, for leads and admins, starts a caption job over those
+// items with a prompt that targets the gap.
+import { useState } from "react";
+import { Link } from "react-router-dom";
+
+import { api } from "../api/client";
+import { actionErrorLines } from "../components/errors";
+import { count, percent } from "../components/format";
+import { browserHref, itemsText, jobFilters, kindLabel, type OverviewFilters } from "./model";
+import type { DatasetGapsOutput, Job } from "./types";
+
+type RegenerateState =
+  | { kind: "idle" }
+  | { kind: "busy" }
+  | { kind: "started"; job: Job }
+  | { kind: "error"; lines: string[] };
+
+function GapActions({
+  datasetId,
+  filters,
+  selection,
+  prompt,
+  what,
+  canRegenerate,
+}: {
+  datasetId: string;
+  filters: OverviewFilters;
+  /** The item filter that lists the gap's items. */
+  selection: Record<string, string | number>;
+  prompt: string | null;
+  /** The gap in words, completing "Show items …" and "Regenerate captions …". */
+  what: string;
+  canRegenerate: boolean;
+}) {
+  const [state, setState] = useState<RegenerateState>({ kind: "idle" });
+
+  const regenerate = async () => {
+    setState({ kind: "busy" });
+    const body: Record<string, unknown> = {
+      dataset_id: Number(datasetId),
+      filters: jobFilters(filters, selection),
+    };
+    if (prompt) body.captioner = { prompt };
+    try {
+      const { data } = await api.post<Job>("/jobs/", body);
+      setState({ kind: "started", job: data });
+    } catch (error) {
+      setState({ kind: "error", lines: actionErrorLines(error) });
+    }
+  };
+
+  return (
+    <div className="inspect-gap-actions">
+      <Link to={browserHref(datasetId, filters, selection)} aria-label={`Show items ${what}`}>
+        Show items
+      </Link>
+      {canRegenerate && (
+        <button
+          type="button"
+          className="btn btn-small"
+          aria-label={`Regenerate captions ${what}`}
+          disabled={state.kind === "busy" || state.kind === "started"}
+          onClick={() => void regenerate()}
+        >
+          {state.kind === "busy" ? "Starting…" : "Regenerate captions"}
+        </button>
+      )}
+      {state.kind === "started" && (
+        <p className="success" role="status">
+          Job #{state.job.id} is queued for {itemsText(state.job.total)}.{" "}
+          <Link to={`/datasets/${encodeURIComponent(datasetId)}/jobs`}>See the caption jobs</Link>
+        </p>
+      )}
+      {state.kind === "error" && (
+        <div className="error" role="alert">
+          <p>The caption job was not started:</p>
+          <ul>
+            {state.lines.map((line) => (
+              <li key={line}>{line}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {canRegenerate && prompt && (
+        <details className="inspect-prompt">
+          <summary>Prompt</summary>
+          <p>{prompt}</p>
+        </details>
+      )}
+    </div>
+  );
+}
+
+export function GapSummary({
+  datasetId,
+  filters,
+  gaps,
+  canRegenerate,
+}: {
+  datasetId: string;
+  filters: OverviewFilters;
+  gaps: DatasetGapsOutput;
+  canRegenerate: boolean;
+}) {
+  if (gaps.items === 0) return <p className="muted">No items with a caption match; there is nothing to compare yet.</p>;
+  const comparedWith =
+    gaps.compared_with === "final" ? "the final captions of done items" : "the current captions (no item is done yet)";
+  const vqa = gaps.unsupported_vqa;
+  return (
+    <>
+      <p className="hint">
+        {itemsText(gaps.items)} with a caption; typical knowledge is taken from {comparedWith} (
+        {count(gaps.captions_compared)} compared).
+      </p>
+
+      <section className="inspect-gap" aria-labelledby="gap-vqa">
+        <h3 id="gap-vqa">Unsupported VQA answers</h3>
+        {vqa.pairs === 0 ? (
+          <p className="muted">Every VQA answer is supported by its item&apos;s caption.</p>
+        ) : (
+          <>
+            <p>
+              {count(vqa.pairs)} VQA {vqa.pairs === 1 ? "pair" : "pairs"} in {itemsText(vqa.items)} whose caption does
+              not support the answer.
+            </p>
+            {vqa.top_questions.length > 0 && (
+              <div className="table-wrap">
+                <table className="inspect-table">
+                  <caption>Most frequent unsupported questions</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Question</th>
+                      <th scope="col" className="inspect-num">
+                        Items
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {vqa.top_questions.map((question) => (
+                      <tr key={question.question}>
+                        <th scope="row">{question.question}</th>
+                        <td className="inspect-num">{count(question.items)}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+            )}
+            <GapActions
+              datasetId={datasetId}
+              filters={filters}
+              selection={{ vqa_support_below: 1 }}
+              prompt={vqa.prompt}
+              what="with unsupported VQA answers"
+              canRegenerate={canRegenerate}
+            />
+          </>
+        )}
+      </section>
+
+      <section className="inspect-gap" aria-labelledby="gap-kinds">
+        <h3 id="gap-kinds">Missing kinds of facts</h3>
+        {gaps.missing_kinds.length === 0 ? (
+          <p className="muted">No item lacks a kind of fact that typical captions have.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="inspect-table">
+              <caption>Kinds of facts that typical captions have and these items lack</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Kind</th>
+                  <th scope="col" className="inspect-num">
+                    Typical share
+                  </th>
+                  <th scope="col" className="inspect-num">
+                    Items lacking it
+                  </th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {gaps.missing_kinds.map((missing) => (
+                  <tr key={missing.kind}>
+                    <th scope="row">{kindLabel(missing.kind)}</th>
+                    <td className="inspect-num">{percent(missing.share)}</td>
+                    <td className="inspect-num">{count(missing.items_lacking)}</td>
+                    <td>
+                      <GapActions
+                        datasetId={datasetId}
+                        filters={filters}
+                        selection={{ lacks_kind: missing.kind }}
+                        prompt={missing.prompt}
+                        what={`lacking ${kindLabel(missing.kind).toLowerCase()} facts`}
+                        canRegenerate={canRegenerate}
+                      />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section className="inspect-gap" aria-labelledby="gap-entities">
+        <h3 id="gap-entities">Entities without their facts</h3>
+        {gaps.entities.length === 0 ? (
+          <p className="muted">No linked knowledge-base entity is missing its facts.</p>
+        ) : (
+          <div className="table-wrap">
+            <table className="inspect-table">
+              <caption>Knowledge-base entities whose facts some captions miss</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Entity</th>
+                  <th scope="col" className="inspect-num">
+                    Items
+                  </th>
+                  <th scope="col" className="inspect-num">
+                    Items missing facts
+                  </th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                {gaps.entities.map((entity) => (
+                  <tr key={`${entity.knowledge_base}\u0000${entity.key}`}>
+                    <th scope="row">
+                      {entity.label}{" "}
+                      <span className="muted">
+                        ({entity.key}, {entity.knowledge_base})
+                      </span>
+                    </th>
+                    <td className="inspect-num">{count(entity.items)}</td>
+                    <td className="inspect-num">{count(entity.items_missing_facts)}</td>
+                    <td>
+                      <GapActions
+                        datasetId={datasetId}
+                        filters={filters}
+                        selection={{ entity: entity.key }}
+                        prompt={entity.prompt}
+                        what={`linked to ${entity.label}`}
+                        canRegenerate={canRegenerate}
+                      />
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}
