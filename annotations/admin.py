@@ -18,6 +18,7 @@ from annotations.models import (
     Entity,
     Export,
     Fact,
+    FactSuggestion,
     IdempotencyRecord,
     Item,
     Job,
@@ -121,6 +122,16 @@ class FactAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "source"]
     search_fields = ["subject", "value"]
     show_full_result_count = False
+
+
+@admin.register(FactSuggestion)
+class FactSuggestionAdmin(ReadOnlyAdmin):
+    """Suggestions are written (and audited) through the API only."""
+
+    list_display = ("item", "kind", "subject", "predicate", "value", "gap", "created_by")
+    list_filter = ("gap", "kind")
+    search_fields = ("subject", "value")
+    list_select_related = ("item", "created_by")
 
 
 @admin.register(VqaPair)
