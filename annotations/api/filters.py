@@ -7,6 +7,7 @@ list it links to always describe the same items.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter
@@ -18,6 +19,21 @@ from annotations.selectors.items import METRIC_COLUMNS, NO_CAPTION, ItemFilters
 
 ORIGINS = (*Caption.Origin.values, NO_CAPTION)
 BOUNDS = ("min", "max", "below")
+
+
+class FiniteFloatField(serializers.FloatField):
+    """A number that is finite: ``inf``, ``nan`` and 1e400 are refused, not compared."""
+
+    def to_internal_value(self, data: Any) -> float:
+        value = super().to_internal_value(data)
+        if not math.isfinite(value):
+            self.fail("invalid")
+        return value
+
+
+# The largest bound the unbounded metrics take: far above any stored value, and within the
+# range of the integer column that fact counts are compared with.
+LARGEST = 1_000_000
 
 
 def _kinds(value: str) -> tuple[str, ...]:
@@ -36,18 +52,18 @@ class ItemFilterFields(serializers.Serializer[Any]):
 
     status = serializers.ChoiceField(choices=Item.Status.choices, required=False)
     origin = serializers.ChoiceField(choices=ORIGINS, required=False)
-    fact_count_min = serializers.FloatField(required=False, min_value=0)
-    fact_count_max = serializers.FloatField(required=False, min_value=0)
-    fact_count_below = serializers.FloatField(required=False, min_value=0)
-    density_min = serializers.FloatField(required=False, min_value=0)
-    density_max = serializers.FloatField(required=False, min_value=0)
-    density_below = serializers.FloatField(required=False, min_value=0)
-    coverage_min = serializers.FloatField(required=False, min_value=0, max_value=1)
-    coverage_max = serializers.FloatField(required=False, min_value=0, max_value=1)
-    coverage_below = serializers.FloatField(required=False, min_value=0)
-    vqa_support_min = serializers.FloatField(required=False, min_value=0, max_value=1)
-    vqa_support_max = serializers.FloatField(required=False, min_value=0, max_value=1)
-    vqa_support_below = serializers.FloatField(required=False, min_value=0)
+    fact_count_min = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
+    fact_count_max = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
+    fact_count_below = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
+    density_min = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
+    density_max = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
+    density_below = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
+    coverage_min = FiniteFloatField(required=False, min_value=0, max_value=1)
+    coverage_max = FiniteFloatField(required=False, min_value=0, max_value=1)
+    coverage_below = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
+    vqa_support_min = FiniteFloatField(required=False, min_value=0, max_value=1)
+    vqa_support_max = FiniteFloatField(required=False, min_value=0, max_value=1)
+    vqa_support_below = FiniteFloatField(required=False, min_value=0, max_value=LARGEST)
     has_kind = serializers.CharField(required=False, max_length=200)
     lacks_kind = serializers.CharField(required=False, max_length=200)
     entity = serializers.CharField(required=False, max_length=300)

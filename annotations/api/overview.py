@@ -249,6 +249,9 @@ class SuggestionInput(StrictSerializer):
     gap = serializers.ChoiceField(choices=FactSuggestion.Gap.choices)
     vqa_pair_id = serializers.IntegerField(required=False, min_value=1)
     entity_key = serializers.CharField(required=False, max_length=200)
+    knowledge_base = serializers.CharField(
+        required=False, max_length=200, help_text="The entity's knowledge base (name)."
+    )
 
 
 class ItemSuggestionsApi(APIView):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,6 +128,8 @@ class SortCursor:
             value = None if parts[2] == "null" else float(parts[2])
         except ValueError:
             raise ValueError("not a cursor") from None
+        if value is not None and not math.isfinite(value):
+            raise ValueError("not a cursor")
         return cls(sort, value, int(parts[3]))
 
 
@@ -159,17 +162,25 @@ def item_list(
         page = list(items.order_by("-pk" if descending else "pk")[: limit + 1])
     else:
         page = []
+        # An item without a caption has no metric, whatever its columns hold (an uncaptioned
+        # item with VQA pairs stores a coverage and VQA support of 0): it sorts with the
+        # items without the metric.
+        has_value = Q(**{f"{column}__isnull": False})
+        if column != "priority":
+            has_value &= Q(current_caption__isnull=False)
         if after is None or after.value is not None:
-            valued = items.filter(**{f"{column}__isnull": False})
+            valued = items.filter(has_value)
             if after is not None:
-                beyond = f"{column}__lt" if descending else f"{column}__gt"
-                valued = valued.filter(
-                    Q(**{beyond: after.value}) | Q(**{column: after.value, "pk__gt": after.last_id})
+                # The first bound lets the (dataset, column) index start at the cursor.
+                near, beyond = ("lte", "lt") if descending else ("gte", "gt")
+                valued = valued.filter(**{f"{column}__{near}": after.value}).filter(
+                    Q(**{f"{column}__{beyond}": after.value})
+                    | Q(**{column: after.value, "pk__gt": after.last_id})
                 )
             order = F(column).desc() if descending else F(column).asc()
             page = list(valued.order_by(order, "pk")[: limit + 1])
         if len(page) <= limit:
-            unvalued = items.filter(**{f"{column}__isnull": True})
+            unvalued = items.exclude(has_value)
             if after is not None and after.value is None:
                 unvalued = unvalued.filter(pk__gt=after.last_id)
             page += list(unvalued.order_by("pk")[: limit + 1 - len(page)])

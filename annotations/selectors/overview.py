@@ -68,9 +68,10 @@ COLUMN = {
 
 def item_ids_sql(dataset: Dataset, filters: ItemFilters) -> tuple[str, tuple[Any, ...]]:
     """``SELECT id FROM annotations_item WHERE <filters>``, to nest in raw aggregate SQL."""
-    sql, params = (
-        filtered_items(dataset=dataset, filters=filters).values("pk").query.sql_with_params()
-    )
+    query = filtered_items(dataset=dataset, filters=filters).values("pk").query
+    # elide_empty=False: a filter that can match nothing compiles to "WHERE 0 = 1" rather than
+    # raising EmptyResultSet.
+    sql, params = query.get_compiler(using="default", elide_empty=False).as_sql()
     return sql, tuple(params)
 
 
@@ -162,6 +163,7 @@ CROSS JOIN LATERAL jsonb_each(a.decisions) AS d
 JOIN annotations_fact f ON f.id = d.key::bigint AND f.source = 'model'
 JOIN annotations_caption c ON c.id = f.caption_id
 LEFT JOIN annotations_job j ON j.id = c.job_id
+JOIN annotations_item i ON i.id = a.item_id AND i.status = 'done'
 WHERE a.status = 'submitted' AND jsonb_typeof(a.decisions) = 'object'
   AND a.item_id IN ({ids})
 GROUP BY 1, 2
@@ -172,7 +174,8 @@ ORDER BY 1, 2 NULLS FIRST
 def model_fact_review(ids: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Per model configuration (model and prompt), how annotators judged its facts: the
     verdicts of submitted annotations on base facts that a model proposed (``source`` model),
-    as in the agreement figures."""
+    as in the agreement figures. Done items only: until an item is done its annotations stay
+    independent, and any member may read the overview."""
     ids_sql, ids_params = ids
     with connection.cursor() as cursor:
         cursor.execute(MODEL_REVIEW_SQL.format(ids=ids_sql), ids_params)

@@ -284,7 +284,7 @@ describe("ItemGapsPage", () => {
     const entityRow = section("Knowledge-base facts not in the caption (1)");
     expect((await within(entityRow).findByRole("status")).textContent).toBe("Suggested");
     expect(JSON.stringify(api.callsTo("POST /items/9/suggestions/")[1]?.body)).toBe(
-      '{"kind":"world_knowledge","subject":"STS-93","predicate":"launched","value":"1999","gap":"entity_fact","entity_key":"sts-93"}',
+      '{"kind":"world_knowledge","subject":"STS-93","predicate":"launched","value":"1999","gap":"entity_fact","entity_key":"sts-93","knowledge_base":"demo"}',
     );
 
     const suggestions = section("Fact suggestions");

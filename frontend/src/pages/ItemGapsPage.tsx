@@ -526,6 +526,7 @@ function GapsView({
                       value: gap.value,
                       gap: "entity_fact",
                       entity_key: gap.entity.key,
+                      knowledge_base: gap.entity.knowledge_base,
                     })
                   }
                 />

@@ -291,3 +291,54 @@ def test_the_list_and_count_of_a_dataset_one_cannot_see_are_404(browser: World) 
     for tail in ("", "count/"):
         response = outsider.get(url(browser, tail), {"has_kind": "object"})
         assert (response.status_code, response.json()["code"]) == (404, "not_found")
+
+
+@pytest.mark.parametrize("tail", ["", "count/"])
+def test_numbers_a_bound_cannot_compare_with_are_refused(browser: World, tail: str) -> None:
+    client = browser.client(browser.annotator)
+    for name, value in (
+        ("fact_count_min", "inf"),
+        ("density_max", "nan"),
+        ("coverage_min", "nan"),
+        ("vqa_support_below", "-inf"),
+        ("fact_count_min", "3000000000"),
+    ):
+        response = client.get(url(browser, tail), {name: value})
+        assert (response.status_code, list(response.json()["extra"]["fields"])) == (
+            400,
+            [name],
+        ), (name, value)
+    # The same in a JSON body: 1e400 parses as infinity.
+    lead = browser.client(browser.lead)
+    before = list(Item.objects.order_by("pk").values_list("pk", "priority"))
+    response = lead.post(
+        url(browser, "prioritise/"),
+        '{"filters": {"density_max": 1e400}, "priority": 5}',
+        content_type="application/json",
+    )
+    assert (response.status_code, list(response.json()["extra"]["fields"])) == (400, ["filters"])
+    assert list(Item.objects.order_by("pk").values_list("pk", "priority")) == before
+    assert not AuditEvent.objects.filter(action="item.prioritise").exists()
+
+
+def test_a_forged_cursor_with_an_endless_value_is_refused(browser: World) -> None:
+    import base64
+
+    client = browser.client(browser.annotator)
+    for sort, raw in (("priority", "sort:priority:inf:1"), ("density", "sort:density:nan:1")):
+        cursor = base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+        response = client.get(url(browser), {"sort": sort, "cursor": cursor})
+        assert (response.status_code, list(response.json()["extra"]["fields"])) == (
+            400,
+            ["cursor"],
+        )
+
+
+def test_the_overview_of_a_filter_that_matches_nothing_is_empty(browser: World) -> None:
+    client = browser.client(browser.annotator)
+    # A bound no item reaches, and a kind no caption has.
+    for query in ({"fact_count_min": 1000}, {"has_kind": "text_in_image"}):
+        body = client.get(f"/api/v1/datasets/{browser.a.pk}/overview/", query).json()
+        assert body["items"] == {"total": 0, "done": 0, "with_caption": 0}
+        gaps = client.get(f"/api/v1/datasets/{browser.a.pk}/gaps/", query).json()
+        assert (gaps["items"], gaps["unsupported_vqa"]["pairs"]) == (0, 0)
