@@ -15,6 +15,7 @@ from annotations.models import (
     AuditEvent,
     Caption,
     Dataset,
+    DatasetStat,
     Entity,
     Export,
     Fact,
@@ -62,11 +63,13 @@ class DatasetAdmin(admin.ModelAdmin[Dataset]):
     def get_deleted_objects(
         self, objs: Any, request: HttpRequest
     ) -> tuple[list[Any], dict[str, int], set[str], list[Any]]:
-        # Captions and facts cannot be deleted one by one, but deleting their whole dataset
-        # through dataset_delete is the sanctioned way, so their read-only admins must not
-        # veto it.
+        # Captions, facts, suggestions and running totals cannot be deleted one by one, but
+        # deleting their whole dataset through dataset_delete is the sanctioned way, so their
+        # read-only admins must not veto it.
         deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
-        immutable = {str(Caption._meta.verbose_name), str(Fact._meta.verbose_name)}
+        immutable = {
+            str(model._meta.verbose_name) for model in (Caption, Fact, FactSuggestion, DatasetStat)
+        }
         return deleted, counts, set(perms_needed) - immutable, protected
 
     def delete_model(self, request: HttpRequest, obj: Dataset) -> None:
@@ -121,6 +124,16 @@ class FactAdmin(ReadOnlyAdmin):
     list_display = ["id", "caption", "kind", "subject", "predicate", "value", "source"]
     list_filter = ["kind", "source"]
     search_fields = ["subject", "value"]
+    show_full_result_count = False
+
+
+@admin.register(DatasetStat)
+class DatasetStatAdmin(ReadOnlyAdmin):
+    """Running totals written by database triggers (annotations.selectors.stats)."""
+
+    list_display = ("dataset", "stage", "key", "n", "total")
+    list_filter = ("stage",)
+    search_fields = ("key",)
     show_full_result_count = False
 
 

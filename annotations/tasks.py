@@ -51,8 +51,11 @@ def enqueue_job_chunks(job_id: int) -> int:
 
 @shared_task(name="annotations.tasks.reap_jobs")
 def reap_jobs() -> dict[str, int]:
-    """Hand out again chunks of dead workers and unpublished chunks; close finished jobs."""
-    report = jobs.reap_jobs()
+    """Hand out again chunks of dead workers and unpublished chunks; close finished jobs; fold
+    datasets' appended running totals (selectors.stats)."""
+    from annotations.selectors.stats import compact_all
+
+    report = {**jobs.reap_jobs(), "stats_compacted": compact_all()}
     if any(report.values()):
         logger.info("reaper: %s", report)
     return report

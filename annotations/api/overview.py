@@ -23,7 +23,7 @@ from annotations.api.items import (
 )
 from annotations.api.jobs import JobFiltersInput
 from annotations.models import Fact, FactSuggestion
-from annotations.selectors.access import LEAD, Access, dataset_get
+from annotations.selectors.access import ANNOTATOR, LEAD, Access, dataset_get
 from annotations.selectors.compare import (
     CompareCursor,
     UnknownSide,
@@ -90,7 +90,10 @@ class OverviewOutput(serializers.Serializer[Any]):
     facts_by_kind = serializers.DictField(child=serializers.IntegerField())
     model_fact_review = ModelFactReviewOutput(
         many=True,
-        help_text="Per model configuration: its facts accepted as-is, edited, rejected.",
+        help_text=(
+            "Per model configuration: its facts accepted as-is, edited, rejected in submitted "
+            "annotations (leads and admins; empty for annotators)."
+        ),
     )
     progress = ProgressDayOutput(many=True, help_text="Per UTC day, oldest first.")
 
@@ -110,9 +113,15 @@ class DatasetOverviewApi(APIView):
         ),
     )
     def get(self, request: Request, dataset_id: int) -> Response:
-        dataset = dataset_get(access=Access.of(request), dataset_id=dataset_id)
+        access = Access.of(request)
+        dataset = dataset_get(access=access, dataset_id=dataset_id)
         filters = item_filters(filters_from_query(request, ItemFilterFields))
-        return Response(OverviewOutput(dataset_overview(dataset, filters)).data)
+        overview = dataset_overview(dataset, filters)
+        if access.role_in(dataset) == ANNOTATOR:
+            # How annotators judged model facts, item by item through the filters, is for
+            # leads: an annotator's work stays independent of the others' until it is done.
+            overview["model_fact_review"] = []
+        return Response(OverviewOutput(overview).data)
 
 
 class FactSuggestionFields(serializers.Serializer[Any]):

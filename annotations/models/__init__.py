@@ -1,7 +1,7 @@
 """Data and single-row invariants, one module per aggregate."""
 
 from annotations.models.audit import AuditAction, AuditEvent
-from annotations.models.datasets import Dataset, Membership
+from annotations.models.datasets import Dataset, DatasetStat, Membership
 from annotations.models.idempotency import IdempotencyRecord
 from annotations.models.items import Caption, Fact, FactSuggestion, Item, VqaPair
 from annotations.models.jobs import ApiToken, Export, Job, JobChunk, JobResult
@@ -15,6 +15,7 @@ __all__ = [
     "AuditEvent",
     "Caption",
     "Dataset",
+    "DatasetStat",
     "Entity",
     "Export",
     "Fact",

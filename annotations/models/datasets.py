@@ -85,3 +85,32 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} as {self.role} in {self.dataset}"
+
+
+class DatasetStat(models.Model):
+    """One change to a dataset's inspection figures, written by database triggers.
+
+    The overview of a whole dataset reads these instead of scanning its captions: triggers on
+    items, captions and annotations (migration ``0010_dataset_stats``) append, per statement,
+    the change each row made to a figure (``n``: a count; ``total``: a sum of metric values),
+    under a ``stage`` (``import``, ``model``, ``human_final``, ``current``, ``items``,
+    ``progress``, ``model_review``) and a ``key`` (``coverage:3`` for the fourth coverage bin,
+    ``coverage:none`` for captions without it, ``coverage:sum`` for the sum of its values,
+    ``captions``, ``kind:object``, ``has:object``, ...). A figure is the sum of its rows.
+    Rows are only ever appended, so concurrent writers never wait on each other;
+    ``annotations.services.stats.compact`` folds a dataset's rows into one per key.
+
+    Index ``stat_dataset``: a dataset's rows.
+    """
+
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="+", db_index=False)
+    stage = models.CharField(max_length=20)
+    key = models.CharField(max_length=1000)
+    n = models.BigIntegerField()
+    total = models.FloatField(default=0.0)
+
+    class Meta:
+        indexes = [models.Index(fields=["dataset", "stage", "key"], name="stat_dataset")]
+
+    def __str__(self) -> str:
+        return f"{self.dataset_id} {self.stage} {self.key} {self.n}"

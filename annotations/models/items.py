@@ -30,6 +30,7 @@ class Item(models.Model):
     - ``item_priority_queue`` (partial, open items only): the annotation queue's order, highest
       priority first, then id.
     - ``item_kind_counts`` (GIN): "has a fact of kind X" filters (``kind_counts ? 'count'``).
+    - ``item_priority``: the item list sorted by priority.
 
     ``fact_count``, ``density``, ``coverage`` and ``vqa_support`` are the current caption's
     metrics (``annotations.enrichment.metrics``), kept on the item so that filtering and sorting
@@ -122,6 +123,7 @@ class Item(models.Model):
                 condition=models.Q(status__in=["pending", "in_annotation"]),
             ),
             GinIndex(fields=["kind_counts"], name="item_kind_counts"),
+            models.Index(fields=["dataset", "priority", "id"], name="item_priority"),
         ]
 
     def __str__(self) -> str:
@@ -254,6 +256,14 @@ class Fact(models.Model):
                 name="fact_confidence_unit_interval",
             ),
         ]
+        # The gap summary's entities linked by current captions.
+        indexes = [
+            models.Index(
+                fields=["caption", "entity"],
+                name="fact_entity",
+                condition=models.Q(entity__isnull=False),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} {self.predicate} {self.value}"
@@ -284,6 +294,12 @@ class VqaPair(models.Model):
         verbose_name = "VQA pair"
         constraints = [
             models.UniqueConstraint(fields=["item", "digest"], name="vqa_pair_once_per_item"),
+        ]
+        # The gap summary's unsupported pairs.
+        indexes = [
+            models.Index(
+                fields=["item"], name="vqa_unsupported", condition=models.Q(is_supported=False)
+            )
         ]
 
     def __str__(self) -> str:

@@ -28,7 +28,8 @@ from annotations.enrichment.metrics import normalize_fact
 from annotations.enrichment.vqa import fact_from_vqa
 from annotations.models import Dataset, Entity, Fact, FactSuggestion, Item, VqaPair
 from annotations.selectors.items import ItemFilters
-from annotations.selectors.overview import item_ids_sql, typical_kinds
+from annotations.selectors.overview import KINDS, item_ids_sql, typical_kinds
+from annotations.selectors.stats import dataset_figures
 
 TYPICAL_SHARE = 0.5
 TOP = 10
@@ -177,18 +178,23 @@ def item_gaps(item: Item) -> dict[str, Any]:
     }
 
 
-UNSUPPORTED_SQL = """
-SELECT count(*), count(DISTINCT p.item_id)
-FROM annotations_vqapair p
-WHERE p.is_supported = false AND p.item_id IN ({ids})
-"""
+# The questions most often unsupported, with the number of unsupported pairs over all of
+# them: one scan of the unsupported pairs (partial index vqa_unsupported).
 TOP_QUESTIONS_SQL = """
-SELECT p.question, count(DISTINCT p.item_id) AS items
+SELECT g.question, g.items, sum(g.pairs) OVER () AS all_pairs
+FROM (
+    SELECT p.question, count(*) AS pairs, count(DISTINCT p.item_id) AS items
+    FROM annotations_vqapair p
+    WHERE p.is_supported = false AND p.item_id IN ({ids})
+    GROUP BY p.question
+) AS g
+ORDER BY g.items DESC, g.question
+LIMIT {top}
+"""
+UNSUPPORTED_ITEMS_SQL = """
+SELECT count(DISTINCT p.item_id)
 FROM annotations_vqapair p
 WHERE p.is_supported = false AND p.item_id IN ({ids})
-GROUP BY p.question
-ORDER BY items DESC, p.question
-LIMIT {top}
 """
 ENTITIES_SQL = """
 SELECT e.key, e.label, kb.name, count(*) AS items,
@@ -212,24 +218,37 @@ LIMIT {top}
 def dataset_gaps(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
     """The gaps of the items passing ``filters``, counted in SQL (a fixed number of queries)."""
     ids_sql, params = item_ids_sql(dataset, filters)
-    presence = ", ".join(
-        f"count(*) FILTER (WHERE NOT (i.kind_counts ? '{kind}'))" for kind in Fact.Kind.values
-    )
+    whole = filters == ItemFilters()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT count(*), {presence} FROM annotations_item i"  # noqa: S608
-            f" WHERE i.current_caption_id IS NOT NULL AND i.id IN ({ids_sql})",
-            params,
-        )
-        captioned, *lacking = cursor.fetchone()
-        cursor.execute(UNSUPPORTED_SQL.format(ids=ids_sql), params)
-        pairs, pair_items = cursor.fetchone()
+        if whole:
+            # A whole dataset's counts come from its running totals (selectors.stats).
+            figures = dataset_figures(dataset)
+            captioned = figures.n("current", "captions")
+            lacking = [captioned - figures.n("current", f"has:{kind}") for kind in KINDS]
+            # An item's VQA support is below 1 exactly when one of its pairs is unsupported.
+            pair_items = figures.n("current", "vqa_support:sum") - figures.n(
+                "current", "vqa_support:full"
+            )
+        else:
+            presence = ", ".join(
+                f"count(*) FILTER (WHERE NOT (i.kind_counts ? '{kind}'))" for kind in KINDS
+            )
+            cursor.execute(
+                f"SELECT count(*), {presence} FROM annotations_item i"  # noqa: S608
+                f" WHERE i.current_caption_id IS NOT NULL AND i.id IN ({ids_sql})",
+                params,
+            )
+            captioned, *lacking = cursor.fetchone()
+            cursor.execute(UNSUPPORTED_ITEMS_SQL.format(ids=ids_sql), params)
+            (pair_items,) = cursor.fetchone()
         cursor.execute(TOP_QUESTIONS_SQL.format(ids=ids_sql, top=TOP), params)
-        questions = [{"question": q, "items": n} for q, n in cursor.fetchall()]
+        top = cursor.fetchall()
+        questions = [{"question": q, "items": n} for q, n, _ in top]
+        pairs = int(top[0][2]) if top else 0
         cursor.execute(ENTITIES_SQL.format(ids=ids_sql, top=TOP), params)
         entity_rows = cursor.fetchall()
     basis, compared, with_kind = typical_kinds(dataset)
-    lacking_by_kind = dict(zip(Fact.Kind.values, lacking, strict=True))
+    lacking_by_kind = dict(zip(KINDS, lacking, strict=True))
     missing_kinds = [
         {
             "kind": kind,

@@ -28,6 +28,12 @@ from django.db.models import Count, Q
 
 from annotations.models import Caption, Dataset, Fact, Item
 from annotations.selectors.items import ItemFilters, filtered_items
+from annotations.selectors.stats import (
+    Figures,
+    dataset_figures,
+    model_review_rows,
+    progress_rows,
+)
 
 HUMAN_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.CONSENSUS, Caption.Origin.ADJUDICATION)
 STAGES = ("import", "model", "human_final", "current")
@@ -163,7 +169,6 @@ CROSS JOIN LATERAL jsonb_each(a.decisions) AS d
 JOIN annotations_fact f ON f.id = d.key::bigint AND f.source = 'model'
 JOIN annotations_caption c ON c.id = f.caption_id
 LEFT JOIN annotations_job j ON j.id = c.job_id
-JOIN annotations_item i ON i.id = a.item_id AND i.status = 'done'
 WHERE a.status = 'submitted' AND jsonb_typeof(a.decisions) = 'object'
   AND a.item_id IN ({ids})
 GROUP BY 1, 2
@@ -174,8 +179,8 @@ ORDER BY 1, 2 NULLS FIRST
 def model_fact_review(ids: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     """Per model configuration (model and prompt), how annotators judged its facts: the
     verdicts of submitted annotations on base facts that a model proposed (``source`` model),
-    as in the agreement figures. Done items only: until an item is done its annotations stay
-    independent, and any member may read the overview."""
+    as in the agreement figures. Leads' figures: the API leaves them out for annotators, whose
+    work must stay independent until an item is done."""
     ids_sql, ids_params = ids
     with connection.cursor() as cursor:
         cursor.execute(MODEL_REVIEW_SQL.format(ids=ids_sql), ids_params)
@@ -227,12 +232,21 @@ def progress(ids: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 
 def dataset_overview(dataset: Dataset, filters: ItemFilters | None = None) -> dict[str, Any]:
-    ids = item_ids_sql(dataset, filters or ItemFilters())
+    """The overview of the items passing ``filters``; of a whole dataset (no filter), read
+    from its running totals (``selectors.stats``) rather than its rows."""
+    if filters is None or filters == ItemFilters():
+        return overview_from_figures(dataset_figures(dataset))
+    return live_overview(dataset, filters)
+
+
+def live_overview(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
+    """The overview aggregated from the rows of the items passing ``filters``."""
+    ids = item_ids_sql(dataset, filters)
     stages = {stage: _stage_summary(stage, ids, kinds=stage == "current") for stage in STAGES}
     current = stages["current"]
     facts_by_kind = {k: n for k, n in current.pop("facts_by_kind").items() if n}
     current.pop("captions_with_kind")
-    counts = filtered_items(dataset=dataset, filters=filters or ItemFilters()).aggregate(
+    counts = filtered_items(dataset=dataset, filters=filters).aggregate(
         total=Count("pk"), done=Count("pk", filter=Q(status=Item.Status.DONE))
     )
     return {
@@ -245,20 +259,49 @@ def dataset_overview(dataset: Dataset, filters: ItemFilters | None = None) -> di
     }
 
 
+def _stage_from_figures(figures: Figures, stage: str) -> dict[str, Any]:
+    means: dict[str, float | None] = {}
+    histograms = {}
+    for metric, binning in METRICS.items():
+        valued = figures.n(stage, f"{metric}:sum")
+        means[metric] = figures.total(stage, f"{metric}:sum") / valued if valued else None
+        histograms[metric] = {
+            "param": COLUMN[metric],
+            "edges": binning.edges(),
+            "counts": [figures.n(stage, f"{metric}:{i}") for i in range(binning.bins)],
+            "missing": figures.n(stage, f"{metric}:none"),
+        }
+    return {"captions": figures.n(stage, "captions"), "means": means, "histograms": histograms}
+
+
+def overview_from_figures(figures: Figures) -> dict[str, Any]:
+    stages = {stage: _stage_from_figures(figures, stage) for stage in STAGES}
+    return {
+        "items": {
+            "total": figures.n("items", "total"),
+            "done": figures.n("items", "done"),
+            "with_caption": figures.n("current", "captions"),
+        },
+        "stages": stages,
+        "lift": _lift({stage: summary["means"] for stage, summary in stages.items()}),
+        "facts_by_kind": {
+            kind: figures.n("current", f"kind:{kind}")
+            for kind in KINDS
+            if figures.n("current", f"kind:{kind}")
+        },
+        "model_fact_review": model_review_rows(figures),
+        "progress": progress_rows(figures),
+    }
+
+
 def typical_kinds(dataset: Dataset) -> tuple[str, int, dict[str, int]]:
     """What "the dataset's typical item" has: the captions compared (``final``: done items'
     final captions; ``current``: every current caption, while no item is done), their number,
-    and how many of them have each fact kind. Whole dataset, whatever the filters: one scan of
-    the dataset's items (their ``kind_counts``) per basis."""
-    ids = item_ids_sql(dataset, ItemFilters())
-    presence = ", ".join(f"count(*) FILTER (WHERE r.kind_counts ? '{kind}')" for kind in KINDS)
+    and how many of them have each fact kind. Whole dataset, whatever the filters: read from
+    its running totals."""
+    figures = dataset_figures(dataset)
     for basis, stage in (("final", "human_final"), ("current", "current")):
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*), {presence} FROM ({_stage_rows(stage, ids[0])}) r",  # noqa: S608
-                ids[1],
-            )
-            total, *with_kind = cursor.fetchone()
+        total = figures.n(stage, "captions")
         if total or basis == "current":
-            return basis, int(total), dict(zip(KINDS, map(int, with_kind), strict=True))
+            return basis, total, {kind: figures.n(stage, f"has:{kind}") for kind in KINDS}
     raise AssertionError("unreachable")

@@ -183,3 +183,37 @@ def annotate_next(
     assert submitted.status_code == 200, submitted.content
     result: dict[str, Any] = submitted.json()
     return result
+
+
+def assert_totals_match_rows(dataset: Dataset) -> None:
+    """The running totals (selectors.stats) give exactly what aggregating the rows gives: the
+    overview, the typical kinds, the gap summary; and again once the totals are compacted."""
+    from annotations.selectors.gaps import dataset_gaps
+    from annotations.selectors.items import ItemFilters
+    from annotations.selectors.overview import live_overview, overview_from_figures
+    from annotations.selectors.stats import compact, dataset_figures
+
+    rows = live_overview(dataset, ItemFilters())
+    # The same items for the gap summary, through the live path: every counted item has a
+    # caption, and a bound keeps exactly those.
+    gaps = dataset_gaps(dataset, ItemFilters(fact_count_min=0))
+    for _ in range(2):
+        totals = overview_from_figures(dataset_figures(dataset))
+        assert _approx_equal(totals, rows)
+        assert dataset_gaps(dataset, ItemFilters()) == gaps
+        compact(dataset.pk)
+
+
+def _approx_equal(left: Any, right: Any, path: str = "") -> bool:
+    if isinstance(left, dict) and isinstance(right, dict):
+        assert sorted(left) == sorted(right), path
+        return all(_approx_equal(left[key], right[key], f"{path}.{key}") for key in left)
+    if isinstance(left, list) and isinstance(right, list):
+        assert len(left) == len(right), path
+        pairs = enumerate(zip(left, right, strict=True))
+        return all(_approx_equal(a, b, f"{path}[{i}]") for i, (a, b) in pairs)
+    if isinstance(left, float) or isinstance(right, float):
+        assert left == pytest.approx(right, rel=1e-9, abs=1e-9), (path, left, right)
+        return True
+    assert left == right, (path, left, right)
+    return True

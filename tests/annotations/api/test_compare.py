@@ -17,7 +17,11 @@ from django.test import Client
 
 from annotations.models import Caption
 from tests.annotations.api.conftest import World
-from tests.annotations.api.inspection_support import annotate_next, run_caption_job
+from tests.annotations.api.inspection_support import (
+    annotate_next,
+    assert_totals_match_rows,
+    run_caption_job,
+)
 
 PROMPT = "List every object."
 
@@ -149,6 +153,8 @@ def test_a_jobs_captions_against_imported_and_final_ones(compared: tuple[World, 
         assert rows(same) == [("alpha-0", 0), ("alpha-1", 0), ("alpha-2", 0)]
         assert same["summary"]["unchanged"] == 3
     assert compare(client, world, a="import", b="model:other").json()["summary"]["items"] == 0
+    # The whole dataset's running totals agree with its rows.
+    assert_totals_match_rows(compared[0].a)
 
 
 def test_keyset_pages_walk_every_row_once(compared: tuple[World, int]) -> None:

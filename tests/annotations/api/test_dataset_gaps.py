@@ -22,6 +22,7 @@ from django.test import Client
 from tests.annotations.api.conftest import World
 from tests.annotations.api.inspection_support import (
     annotate_next,
+    assert_totals_match_rows,
     import_knowledge_base,
     import_records,
 )
@@ -170,6 +171,8 @@ def test_the_gap_summary_counts_what_its_links_list(space: World) -> None:
     assert listed(client, space, has_kind="attribute", lacks_kind="count") == ["crew"]
     refused = client.get(f"/api/v1/datasets/{space.b.pk}/gaps/", {"lacks_kind": "colour"})
     assert (refused.status_code, list(refused.json()["extra"]["fields"])) == (400, ["lacks_kind"])
+    # The whole dataset's running totals agree with its rows.
+    assert_totals_match_rows(space.a)
 
 
 def test_once_an_item_is_done_final_captions_are_the_typical_ones(space: World) -> None:
@@ -189,6 +192,8 @@ def test_once_an_item_is_done_final_captions_are_the_typical_ones(space: World) 
     ]
     assert listed(client, space, lacks_kind="count") == ["crew"]
     assert body["unsupported_vqa"]["pairs"] == 3
+    # The whole dataset's running totals agree with its rows.
+    assert_totals_match_rows(space.a)
 
 
 def test_the_gaps_of_a_dataset_one_cannot_see_are_404(space: World) -> None:

@@ -17,6 +17,7 @@ from tests.annotations.api.inspection_support import (
     BROWSER_RECORDS,
     TREES,
     annotate_next,
+    assert_totals_match_rows,
     import_knowledge_base,
     import_records,
     run_caption_job,
@@ -272,7 +273,10 @@ def test_model_facts_reviewed_per_model_configuration_and_work_per_day(
     )  # fmt: skip
 
     url = f"/api/v1/datasets/{world.a.pk}/overview/"
-    body = annotator.get(url).json()
+    body = lead.get(url).json()
+    # How annotators judged the model's facts is for leads.
+    assert annotator.get(url).json()["model_fact_review"] == []
+    assert annotator.get(url, {"has_kind": "count"}).json()["model_fact_review"] == []
     # Per model and prompt, the prompt-less configuration first: job 2 judged 1 accepted,
     # 1 edited, 2 rejected of 4; job 1 judged 3 + 1 accepted, 2 + 0 edited, 1 + 1 rejected
     # of 6 + 2.
@@ -304,7 +308,7 @@ def test_model_facts_reviewed_per_model_configuration_and_work_per_day(
 
     # Filtered to final captions with a count fact (alpha-0 kept "square count 2", alpha-2
     # "circle count 4"), only their annotations are counted.
-    counted = annotator.get(url, {"has_kind": "count"}).json()
+    counted = lead.get(url, {"has_kind": "count"}).json()
     assert counted["model_fact_review"] == [
         {
             "model_name": "tiny/blip", "prompt": None, "annotations": 1, "facts": 4,
@@ -328,3 +332,5 @@ def test_model_facts_reviewed_per_model_configuration_and_work_per_day(
         {"day": "2026-11-30", "annotations_submitted": 1, "items_finalised": 1},
         {"day": "2026-12-01", "annotations_submitted": 1, "items_finalised": 1},
     ]
+    # The whole dataset's running totals agree with its rows.
+    assert_totals_match_rows(world.a)
