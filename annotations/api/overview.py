@@ -195,7 +195,7 @@ class ItemGapsApi(APIView):
 
 class TopQuestionOutput(serializers.Serializer[Any]):
     question = serializers.CharField()
-    items = serializers.IntegerField()
+    pairs = serializers.IntegerField(help_text="Unsupported pairs with this question.")
 
 
 class UnsupportedSummaryOutput(serializers.Serializer[Any]):
@@ -218,7 +218,7 @@ class EntitySummaryOutput(serializers.Serializer[Any]):
     knowledge_base = serializers.CharField()
     items = serializers.IntegerField(help_text="Items whose current caption links the entity.")
     items_missing_facts = serializers.IntegerField(
-        help_text="Of those, items holding fewer facts linked to it than it has."
+        help_text="Of those, items whose caption does not hold all of its facts."
     )
     prompt = serializers.CharField()
 

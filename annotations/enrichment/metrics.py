@@ -50,6 +50,22 @@ def normalize_fact(subject: str, predicate: str, value: str) -> tuple[str, str, 
     return normalize_part(subject), normalize_part(predicate), normalize_part(value)
 
 
+def entity_facts_missing(
+    label: str, entity_facts: object, held: set[tuple[str, str, str]]
+) -> list[tuple[str, str, str]]:
+    """The facts of a knowledge-base entity (its ``facts`` list: ``{"subject"?, "predicate",
+    "value"}`` each, the subject defaulting to its label) that are not among ``held``
+    (normalised facts); malformed entries are skipped."""
+    missing = []
+    for fact in entity_facts if isinstance(entity_facts, list) else []:
+        if not isinstance(fact, dict) or "predicate" not in fact or "value" not in fact:
+            continue
+        triple = (str(fact.get("subject") or label), str(fact["predicate"]), str(fact["value"]))
+        if normalize_fact(*triple) not in held:
+            missing.append(triple)
+    return missing
+
+
 def distinct_fact_count(facts: Iterable[tuple[str, str, str]]) -> int:
     return len({normalize_fact(*fact) for fact in facts})
 

@@ -36,7 +36,9 @@ class Item(models.Model):
     metrics (``annotations.enrichment.metrics``), kept on the item so that filtering and sorting
     a large dataset by them needs no join; ``annotations.services.metrics`` refreshes them
     whenever the current caption, the final facts or the VQA pairs change. ``kind_counts`` holds
-    the current caption's facts per kind (``{"object": 3, "count": 1}``), refreshed with them.
+    the current caption's facts per kind (``{"object": 3, "count": 1}``), and ``entity_gaps`` how
+    many facts of each entity it links to it does not hold (``{"12": 0, "40": 3}``, by entity
+    id), refreshed with them.
 
     ``priority`` orders the annotation queue (higher first); leads raise it from the item
     browser to have thin items annotated next.
@@ -75,6 +77,11 @@ class Item(models.Model):
     )
     kind_counts = models.JSONField(
         default=empty_dict, blank=True, help_text="The current caption's facts per kind."
+    )
+    entity_gaps = models.JSONField(
+        default=empty_dict,
+        blank=True,
+        help_text="Per knowledge-base entity the current caption links to: its facts not held.",
     )
     priority = models.PositiveSmallIntegerField(
         default=0, help_text="Annotation queue order: higher first."

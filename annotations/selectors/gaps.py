@@ -13,8 +13,9 @@ Three kinds of gap, each something an annotator or a regeneration job can act on
 
 Every gap comes with a regeneration prompt that asks a captioner for what is missing.
 The aggregate (``dataset_gaps``) counts the same gaps over the items that pass the item-list
-filters, in SQL; for entities it counts the items whose caption holds fewer facts linked to an
-entity than the entity has in its knowledge base.
+filters, in SQL, or for a whole dataset from its running totals (``selectors.stats``); for
+entities it counts the items whose caption links an entity and those that miss some of its
+facts (``Item.entity_gaps``, the same comparison as the item's own gap list).
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ from typing import Any
 
 from django.db import connection
 
-from annotations.enrichment.metrics import normalize_fact
+from annotations.enrichment.metrics import entity_facts_missing, normalize_fact
 from annotations.enrichment.vqa import fact_from_vqa
 from annotations.models import Dataset, Entity, Fact, FactSuggestion, Item, VqaPair
 from annotations.selectors.items import ItemFilters
 from annotations.selectors.overview import KINDS, item_ids_sql, typical_kinds
-from annotations.selectors.stats import dataset_figures
+from annotations.selectors.stats import dataset_figures, top_questions
 
 TYPICAL_SHARE = 0.5
 TOP = 10
@@ -126,14 +127,7 @@ def item_gaps(item: Item) -> dict[str, Any]:
     missing_entity_facts: list[dict[str, Any]] = []
     entity_ids = sorted({f["entity_id"] for f in facts if f["entity_id"] is not None})
     for entity in Entity.objects.filter(pk__in=entity_ids).select_related("knowledge_base"):
-        missing: list[tuple[str, str, str]] = []
-        for fact in entity.facts or []:
-            if not isinstance(fact, dict) or "predicate" not in fact or "value" not in fact:
-                continue
-            subject = str(fact.get("subject") or entity.label)
-            triple = (subject, str(fact["predicate"]), str(fact["value"]))
-            if normalize_fact(*triple) not in held:
-                missing.append(triple)
+        missing = entity_facts_missing(entity.label, entity.facts, held)
         for triple in missing:
             missing_entity_facts.append(
                 {
@@ -181,14 +175,14 @@ def item_gaps(item: Item) -> dict[str, Any]:
 # The questions most often unsupported, with the number of unsupported pairs over all of
 # them: one scan of the unsupported pairs (partial index vqa_unsupported).
 TOP_QUESTIONS_SQL = """
-SELECT g.question, g.items, sum(g.pairs) OVER () AS all_pairs
+SELECT g.question, g.pairs, sum(g.pairs) OVER () AS all_pairs
 FROM (
-    SELECT p.question, count(*) AS pairs, count(DISTINCT p.item_id) AS items
+    SELECT p.question, count(*) AS pairs
     FROM annotations_vqapair p
     WHERE p.is_supported = false AND p.item_id IN ({ids})
     GROUP BY p.question
 ) AS g
-ORDER BY g.items DESC, g.question
+ORDER BY g.pairs DESC, g.question
 LIMIT {top}
 """
 UNSUPPORTED_ITEMS_SQL = """
@@ -196,21 +190,16 @@ SELECT count(DISTINCT p.item_id)
 FROM annotations_vqapair p
 WHERE p.is_supported = false AND p.item_id IN ({ids})
 """
+# Per linked entity: the items whose current caption links it, and of those the items that
+# miss some of its facts (Item.entity_gaps, kept by services.metrics).
 ENTITIES_SQL = """
-SELECT e.key, e.label, kb.name, count(*) AS items,
-       count(*) FILTER (
-           WHERE jsonb_typeof(e.facts) = 'array' AND linked.held < jsonb_array_length(e.facts)
-       ) AS items_missing_facts
-FROM (
-    SELECT i.id, f.entity_id, count(*) AS held
-    FROM annotations_item i JOIN annotations_fact f ON f.caption_id = i.current_caption_id
-    WHERE f.entity_id IS NOT NULL AND i.id IN ({ids})
-    GROUP BY i.id, f.entity_id
-) AS linked
-JOIN annotations_entity e ON e.id = linked.entity_id
-JOIN annotations_knowledgebase kb ON kb.id = e.knowledge_base_id
-GROUP BY e.id, e.key, e.label, kb.name
-ORDER BY items_missing_facts DESC, items DESC, e.key
+SELECT g.key::bigint AS entity_id, count(*) AS items,
+       count(*) FILTER (WHERE g.value <> '0') AS items_missing_facts
+FROM annotations_item i
+CROSS JOIN LATERAL jsonb_each_text(i.entity_gaps) AS g
+WHERE i.current_caption_id IS NOT NULL AND i.id IN ({ids})
+GROUP BY g.key
+ORDER BY items_missing_facts DESC, items DESC, g.key
 LIMIT {top}
 """
 
@@ -218,21 +207,30 @@ LIMIT {top}
 def dataset_gaps(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
     """The gaps of the items passing ``filters``, counted in SQL (a fixed number of queries)."""
     ids_sql, params = item_ids_sql(dataset, filters)
-    whole = filters == ItemFilters()
-    with connection.cursor() as cursor:
-        if whole:
-            # A whole dataset's counts come from its running totals (selectors.stats).
-            figures = dataset_figures(dataset)
-            captioned = figures.n("current", "captions")
-            lacking = [captioned - figures.n("current", f"has:{kind}") for kind in KINDS]
-            # An item's VQA support is below 1 exactly when one of its pairs is unsupported.
-            pair_items = figures.n("current", "vqa_support:sum") - figures.n(
-                "current", "vqa_support:full"
+    if filters == ItemFilters():
+        # A whole dataset's counts come from its running totals (selectors.stats).
+        figures = dataset_figures(dataset)
+        captioned = figures.n("current", "captions")
+        lacking = [captioned - figures.n("current", f"has:{kind}") for kind in KINDS]
+        # An item's VQA support is below 1 exactly when one of its pairs is unsupported.
+        pair_items = figures.n("current", "vqa_support:sum") - figures.n(
+            "current", "vqa_support:full"
+        )
+        pairs, questions = top_questions(dataset.pk, TOP)
+        linked = sorted(
+            (
+                -figures.n("current", f"entity_missing:{key}"),
+                -figures.n("current", f"entity:{key}"),
+                int(key),
             )
-        else:
-            presence = ", ".join(
-                f"count(*) FILTER (WHERE NOT (i.kind_counts ? '{kind}'))" for kind in KINDS
-            )
+            for key in (k.split(":", 1)[1] for k in figures.keys("current", "entity:"))
+        )[:TOP]
+        entity_rows = [(entity_id, -items, -missing) for missing, items, entity_id in linked]
+    else:
+        presence = ", ".join(
+            f"count(*) FILTER (WHERE NOT (i.kind_counts ? '{kind}'))" for kind in KINDS
+        )
+        with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT count(*), {presence} FROM annotations_item i"  # noqa: S608
                 f" WHERE i.current_caption_id IS NOT NULL AND i.id IN ({ids_sql})",
@@ -241,12 +239,12 @@ def dataset_gaps(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
             captioned, *lacking = cursor.fetchone()
             cursor.execute(UNSUPPORTED_ITEMS_SQL.format(ids=ids_sql), params)
             (pair_items,) = cursor.fetchone()
-        cursor.execute(TOP_QUESTIONS_SQL.format(ids=ids_sql, top=TOP), params)
-        top = cursor.fetchall()
-        questions = [{"question": q, "items": n} for q, n, _ in top]
+            cursor.execute(TOP_QUESTIONS_SQL.format(ids=ids_sql, top=TOP), params)
+            top = cursor.fetchall()
+            cursor.execute(ENTITIES_SQL.format(ids=ids_sql, top=TOP), params)
+            entity_rows = cursor.fetchall()
         pairs = int(top[0][2]) if top else 0
-        cursor.execute(ENTITIES_SQL.format(ids=ids_sql, top=TOP), params)
-        entity_rows = cursor.fetchall()
+        questions = [(question, n) for question, n, _ in top]
     basis, compared, with_kind = typical_kinds(dataset)
     lacking_by_kind = dict(zip(KINDS, lacking, strict=True))
     missing_kinds = [
@@ -259,16 +257,18 @@ def dataset_gaps(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
         for kind, captions in with_kind.items()
         if compared and captions / compared >= TYPICAL_SHARE and lacking_by_kind[kind]
     ]
+    known = Entity.objects.select_related("knowledge_base").in_bulk([row[0] for row in entity_rows])
     entities = [
         {
-            "key": key,
-            "label": label,
-            "knowledge_base": knowledge_base,
+            "key": known[entity_id].key,
+            "label": known[entity_id].label,
+            "knowledge_base": known[entity_id].knowledge_base.name,
             "items": items,
             "items_missing_facts": missing,
-            "prompt": entity_prompt(label, []),
+            "prompt": entity_prompt(known[entity_id].label, []),
         }
-        for key, label, knowledge_base, items, missing in entity_rows
+        for entity_id, items, missing in entity_rows
+        if entity_id in known
     ]
     return {
         "items": captioned,
@@ -277,10 +277,8 @@ def dataset_gaps(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
         "unsupported_vqa": {
             "pairs": pairs,
             "items": pair_items,
-            "top_questions": questions,
-            "prompt": question_prompt([q["question"] for q in questions[:5]])
-            if questions
-            else None,
+            "top_questions": [{"question": q, "pairs": n} for q, n in questions],
+            "prompt": question_prompt([q for q, _ in questions[:5]]) if questions else None,
         },
         "missing_kinds": missing_kinds,
         "entities": entities,

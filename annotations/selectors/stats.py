@@ -33,6 +33,42 @@ HAVING sum(n) <> 0
 """
 
 
+# A dataset's totals from its rows as they are, with the triggers' own functions.
+REBUILD_SQL = """
+WITH gone AS (DELETE FROM annotations_datasetstat WHERE dataset_id = %(dataset)s)
+INSERT INTO annotations_datasetstat (dataset_id, stage, key, n, total)
+SELECT %(dataset)s, stage, key, sum(n), sum(total) FROM (
+    SELECT s.*
+    FROM annotations_item i
+    LEFT JOIN annotations_caption c ON c.id = i.current_caption_id
+    CROSS JOIN LATERAL kd_item_stats(
+        i.status, i.current_caption_id IS NOT NULL, c.origin,
+        (c.created_at AT TIME ZONE 'UTC')::date,
+        i.fact_count, i.density, i.coverage, i.vqa_support, i.kind_counts, i.entity_gaps) s
+    WHERE i.dataset_id = %(dataset)s
+    UNION ALL
+    SELECT s.*
+    FROM annotations_caption c
+    JOIN annotations_item i ON i.id = c.item_id
+    CROSS JOIN LATERAL kd_caption_stats(
+        c.origin, c.fact_count, c.density, c.coverage, c.vqa_support) s
+    WHERE c.origin IN ('import', 'model') AND i.dataset_id = %(dataset)s
+    UNION ALL
+    SELECT s.*
+    FROM annotations_annotation a
+    JOIN annotations_item i ON i.id = a.item_id
+    CROSS JOIN LATERAL kd_annotation_stats(a.status, a.submitted_at, a.decisions) s
+    WHERE a.status = 'submitted' AND i.dataset_id = %(dataset)s
+    UNION ALL
+    SELECT 'questions', p.question, 1, 0
+    FROM annotations_vqapair p
+    JOIN annotations_item i ON i.id = p.item_id
+    WHERE p.is_supported = false AND i.dataset_id = %(dataset)s
+) AS everything
+GROUP BY stage, key
+"""
+
+
 class Figures:
     """A dataset's totals: ``n(stage, key)`` and ``total(stage, key)``, 0 when absent."""
 
@@ -63,13 +99,33 @@ def _sums(dataset_id: int) -> list[tuple[str, str, int, float]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT stage, key, sum(n), sum(total), count(*) FROM annotations_datasetstat"
-            " WHERE dataset_id = %s GROUP BY stage, key",
+            " WHERE dataset_id = %s AND stage <> 'questions' GROUP BY stage, key",
             [dataset_id],
         )
         rows = cursor.fetchall()
     if sum(row[4] for row in rows) > max(COMPACT_AT, 2 * len(rows)):
         compact(dataset_id)
     return [(stage, key, n, total) for stage, key, n, total, _ in rows]
+
+
+def top_questions(dataset_id: int, limit: int) -> tuple[int, list[tuple[str, int]]]:
+    """Unsupported VQA pairs in all, and the questions with the most, from the totals."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT key, sum(n) AS pairs, sum(sum(n)) OVER () FROM annotations_datasetstat"
+            " WHERE dataset_id = %s AND stage = 'questions' GROUP BY key HAVING sum(n) > 0"
+            " ORDER BY pairs DESC, key LIMIT %s",
+            [dataset_id, limit],
+        )
+        rows = cursor.fetchall()
+    return (int(rows[0][2]) if rows else 0), [(key, int(n)) for key, n, _ in rows]
+
+
+def rebuild(dataset_id: int) -> None:
+    """Recompute a dataset's totals from its rows (after rows were written with the triggers
+    off or out of order, e.g. a bulk load); readers see the old or the new totals."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(REBUILD_SQL, {"dataset": dataset_id})
 
 
 def compact(dataset_id: int) -> None:

@@ -9,13 +9,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 
-from annotations.enrichment.metrics import Triple, item_metrics
-from annotations.models import Caption, Fact, Item, VqaPair
+from annotations.enrichment.metrics import (
+    Triple,
+    entity_facts_missing,
+    item_metrics,
+    normalize_fact,
+)
+from annotations.models import Caption, Entity, Fact, Item, VqaPair
 
 BATCH = 2000
 FINAL_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.CONSENSUS, Caption.Origin.ADJUDICATION)
 METRIC_FIELDS = ("fact_count", "density", "coverage", "vqa_support")
-STORED_FIELDS = (*METRIC_FIELDS, "kind_counts")
+STORED_FIELDS = (*METRIC_FIELDS, "kind_counts", "entity_gaps")
 
 
 def refresh_item_metrics(item_ids: Iterable[int]) -> int:
@@ -69,6 +74,20 @@ def item_references(
     return references
 
 
+def _entity_gaps(
+    entities: dict[int, Entity], linked: set[int], facts: list[Triple]
+) -> dict[str, int]:
+    """Per linked entity (by id), how many of its facts the caption does not hold."""
+    held = {normalize_fact(*fact) for fact in facts}
+    return {
+        str(entity_id): len(
+            entity_facts_missing(entities[entity_id].label, entities[entity_id].facts, held)
+        )
+        for entity_id in sorted(linked)
+        if entity_id in entities
+    }
+
+
 def _batches(ids: list[int]) -> Iterator[list[int]]:
     for start in range(0, len(ids), BATCH):
         yield ids[start : start + BATCH]
@@ -78,6 +97,7 @@ def _refresh_batch(item_ids: list[int]) -> int:
     items = list(
         Item.objects.filter(pk__in=item_ids).select_related("current_caption").only(
             "pk", "status", "fact_count", "density", "coverage", "vqa_support", "kind_counts",
+            "entity_gaps",
             "current_caption__text", "current_caption__origin",
         )
     )  # fmt: skip
@@ -91,14 +111,23 @@ def _refresh_batch(item_ids: list[int]) -> int:
     }
     facts_by_caption: dict[int, list[Triple]] = defaultdict(list)
     kinds_by_caption: dict[int, dict[str, int]] = defaultdict(dict)
-    for caption_id, kind, subject, predicate, value in (
+    entities_by_caption: dict[int, set[int]] = defaultdict(set)
+    for caption_id, kind, subject, predicate, value, entity_id in (
         Fact.objects.filter(caption_id__in=current_ids)
         .order_by("caption_id", "position")
-        .values_list("caption_id", "kind", "subject", "predicate", "value")
+        .values_list("caption_id", "kind", "subject", "predicate", "value", "entity_id")
     ):
         facts_by_caption[caption_id].append((subject, predicate, value))
         kinds = kinds_by_caption[caption_id]
         kinds[kind] = kinds.get(kind, 0) + 1
+        if entity_id is not None:
+            entities_by_caption[caption_id].add(entity_id)
+    entities = {
+        entity.pk: entity
+        for entity in Entity.objects.filter(pk__in=set().union(*entities_by_caption.values())).only(
+            "pk", "label", "facts"
+        )
+    }
     pairs_by_item: dict[int, list[VqaPair]] = defaultdict(list)
     for pair in (
         VqaPair.objects.filter(item_id__in=item_ids)
@@ -120,6 +149,11 @@ def _refresh_batch(item_ids: list[int]) -> int:
         fields: dict[str, object] = {
             **metrics.as_fields(),
             "kind_counts": dict(sorted(kinds_by_caption[caption.pk].items()))
+            if caption is not None
+            else {},
+            "entity_gaps": _entity_gaps(
+                entities, entities_by_caption[caption.pk], facts_by_caption[caption.pk]
+            )
             if caption is not None
             else {},
         }

@@ -1,4 +1,5 @@
-"""Recompute the stored metrics of a dataset's items (after the metric definitions change)."""
+"""Recompute the stored metrics of a dataset's items (after the metric definitions change, or a
+knowledge base's facts did), and the dataset's running totals from its rows."""
 
 from __future__ import annotations
 
@@ -7,13 +8,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from annotations.models import Dataset
+from annotations.selectors.stats import rebuild
 from annotations.services.metrics import refresh_dataset_metrics
 
 
 class Command(BaseCommand):
     help = (
-        "Recompute fact count, density, coverage and VQA support of every item of the given "
-        "datasets (all datasets when none is named) and the VQA pairs' support flags."
+        "Recompute fact count, density, coverage, VQA support, facts per kind and entity gaps "
+        "of every item of the given datasets (all datasets when none is named), the VQA "
+        "pairs' support flags, and the datasets' running totals for the overview."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,4 +32,5 @@ class Command(BaseCommand):
                 raise CommandError(f"no dataset with slug {', '.join(missing)}")
         for dataset in datasets:
             changed = refresh_dataset_metrics(dataset.pk)
+            rebuild(dataset.pk)
             self.stdout.write(f"{dataset.slug}: {changed} item(s) changed")

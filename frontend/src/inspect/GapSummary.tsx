@@ -132,7 +132,7 @@ export function GapSummary({
                     <tr>
                       <th scope="col">Question</th>
                       <th scope="col" className="inspect-num">
-                        Items
+                        Unsupported pairs
                       </th>
                     </tr>
                   </thead>
@@ -140,7 +140,7 @@ export function GapSummary({
                     {vqa.top_questions.map((question) => (
                       <tr key={question.question}>
                         <th scope="row">{question.question}</th>
-                        <td className="inspect-num">{count(question.items)}</td>
+                        <td className="inspect-num">{count(question.pairs)}</td>
                       </tr>
                     ))}
                   </tbody>

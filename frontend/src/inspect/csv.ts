@@ -111,7 +111,7 @@ export function overviewCsvRows(overview: OverviewOutput, gaps: DatasetGapsOutpu
     rows.push({ section: "gaps_unsupported_vqa", metric: "pairs", value: gaps.unsupported_vqa.pairs });
     rows.push({ section: "gaps_unsupported_vqa", metric: "items", value: gaps.unsupported_vqa.items });
     for (const question of gaps.unsupported_vqa.top_questions) {
-      rows.push({ section: "gaps_top_question", key: question.question, metric: "items", value: question.items });
+      rows.push({ section: "gaps_top_question", key: question.question, metric: "pairs", value: question.pairs });
     }
     for (const missing of gaps.missing_kinds) {
       rows.push({ section: "gaps_missing_kind", key: missing.kind, metric: "share", value: missing.share });

@@ -141,8 +141,8 @@ export const GAPS: DatasetGapsOutput = {
     items: 6,
     prompt: "Describe the colours of clothing.",
     top_questions: [
-      { question: "What color is the suit?", items: 3 },
-      { question: "How many people are there?", items: 2 },
+      { question: "What color is the suit?", pairs: 3 },
+      { question: "How many people are there?", pairs: 2 },
     ],
   },
   missing_kinds: [{ kind: "count", share: 0.67, items_lacking: 5, prompt: "Say how many of each thing there are." }],

@@ -13,12 +13,15 @@ imported items, linked to a knowledge base "space" whose entities know two facts
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.test import Client
 
+from annotations.models import Entity, Item
+from annotations.selectors.gaps import item_gaps
 from tests.annotations.api.conftest import World
 from tests.annotations.api.inspection_support import (
     annotate_next,
@@ -120,8 +123,8 @@ def test_the_gap_summary_counts_what_its_links_list(space: World) -> None:
             "pairs": 3,
             "items": 2,
             "top_questions": [
-                {"question": SUIT, "items": 2},
-                {"question": "What time is it?", "items": 1},
+                {"question": SUIT, "pairs": 2},
+                {"question": "What time is it?", "pairs": 1},
             ],
             "prompt": f"{PROMPT} Make sure to answer these questions in the description: "
             f'"{SUIT}"; "What time is it?".',
@@ -173,6 +176,15 @@ def test_the_gap_summary_counts_what_its_links_list(space: World) -> None:
     assert (refused.status_code, list(refused.json()["extra"]["fields"])) == (400, ["lacks_kind"])
     # The whole dataset's running totals agree with its rows.
     assert_totals_match_rows(space.a)
+    assert_totals_match_rows(space.b)
+    # Each item's stored entity gaps are its own gap list's, entity by entity.
+    for item in Item.objects.filter(dataset=space.b).select_related("dataset"):
+        missing = Counter(gap["entity"]["key"] for gap in item_gaps(item)["missing_entity_facts"])
+        stored = {
+            Entity.objects.get(pk=int(entity_id)).key: count
+            for entity_id, count in item.entity_gaps.items()
+        }
+        assert {key: n for key, n in stored.items() if n} == dict(missing), item.external_id
 
 
 def test_once_an_item_is_done_final_captions_are_the_typical_ones(space: World) -> None:
@@ -194,6 +206,7 @@ def test_once_an_item_is_done_final_captions_are_the_typical_ones(space: World) 
     assert body["unsupported_vqa"]["pairs"] == 3
     # The whole dataset's running totals agree with its rows.
     assert_totals_match_rows(space.a)
+    assert_totals_match_rows(space.b)
 
 
 def test_the_gaps_of_a_dataset_one_cannot_see_are_404(space: World) -> None:
