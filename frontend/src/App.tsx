@@ -14,14 +14,28 @@ import { TeamPage } from "./pages/TeamPage";
 import { WorkspacePage } from "./pages/WorkspacePage";
 import { useSession } from "./session";
 
-// The inspection pages carry the charting library: loaded when first opened, so the annotation
-// workspace does not wait for it.
-const OverviewPage = lazy(() => import("./pages/OverviewPage").then((m) => ({ default: m.OverviewPage })));
-const ComparePage = lazy(() => import("./pages/ComparePage").then((m) => ({ default: m.ComparePage })));
-const ItemBrowserPage = lazy(() =>
-  import("./pages/ItemBrowserPage").then((m) => ({ default: m.ItemBrowserPage })),
-);
-const ItemGapsPage = lazy(() => import("./pages/ItemGapsPage").then((m) => ({ default: m.ItemGapsPage })));
+// The inspection pages carry the charting library: loaded when first needed, so the annotation
+// workspace does not wait for it. Opened directly, a page's code starts loading with the app,
+// beside the session check, rather than after it.
+const loaders = {
+  overview: () => import("./pages/OverviewPage").then((m) => ({ default: m.OverviewPage })),
+  compare: () => import("./pages/ComparePage").then((m) => ({ default: m.ComparePage })),
+  items: () => import("./pages/ItemBrowserPage").then((m) => ({ default: m.ItemBrowserPage })),
+  gaps: () => import("./pages/ItemGapsPage").then((m) => ({ default: m.ItemGapsPage })),
+};
+const early: Record<string, keyof typeof loaders> = {
+  "^/datasets/\\d+/overview": "overview",
+  "^/datasets/\\d+/compare": "compare",
+  "^/datasets/\\d+/items": "items",
+  "^/items/\\d+/gaps": "gaps",
+};
+for (const [pattern, page] of Object.entries(early)) {
+  if (typeof window !== "undefined" && new RegExp(pattern).test(window.location.pathname)) void loaders[page]();
+}
+const OverviewPage = lazy(loaders.overview);
+const ComparePage = lazy(loaders.compare);
+const ItemBrowserPage = lazy(loaders.items);
+const ItemGapsPage = lazy(loaders.gaps);
 
 function Lazy({ children }: { children: React.ReactNode }) {
   return (
