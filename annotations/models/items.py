@@ -152,6 +152,9 @@ class Caption(models.Model):
         CONSENSUS = "consensus", "Consensus of annotators"
         ADJUDICATION = "adjudication", "Adjudication"
 
+    # The origins of a final caption: what annotators wrote, agreed on, or a lead decided.
+    FINAL_ORIGINS = (Origin.ANNOTATOR, Origin.CONSENSUS, Origin.ADJUDICATION)
+
     item = models.ForeignKey(Item, on_delete=models.CASCADE, related_name="captions")
     text = models.TextField()
     origin = models.CharField(max_length=16, choices=Origin.choices)

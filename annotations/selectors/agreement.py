@@ -20,11 +20,7 @@ from annotations.enrichment.agreement import (
 from annotations.enrichment.metrics import normalize_part
 from annotations.models import Annotation, Caption, Dataset, Fact, Item
 
-FINAL_ORIGINS = (
-    Caption.Origin.ANNOTATOR,
-    Caption.Origin.CONSENSUS,
-    Caption.Origin.ADJUDICATION,
-)
+FINAL_ORIGINS = Caption.FINAL_ORIGINS
 
 
 def agreement_report(dataset: Dataset) -> dict[str, Any]:

@@ -13,7 +13,6 @@ The summary and each page are one SQL statement each.
 from __future__ import annotations
 
 import base64
-import binascii
 import re
 from dataclasses import dataclass
 from typing import Any, cast
@@ -22,7 +21,7 @@ from django.db import connection
 from django.db.models import Count, Q
 
 from annotations.models import Caption, Dataset, Item, Job
-from annotations.selectors.items import ItemFilters
+from annotations.selectors.items import ItemFilters, cursor_text
 from annotations.selectors.overview import HUMAN_ORIGINS, item_ids_sql
 
 ORIGIN_SIDES = {
@@ -124,11 +123,7 @@ class CompareCursor:
 
     @classmethod
     def decode(cls, value: str) -> CompareCursor:
-        try:
-            raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise ValueError("not a cursor") from None
-        match = re.fullmatch(r"cmp:(-?\d{1,9}):(\d{1,18})", raw)
+        match = re.fullmatch(r"cmp:(-?\d{1,9}):(\d{1,18})", cursor_text(value))
         if match is None:
             raise ValueError("not a cursor")
         return cls(int(match[1]), int(match[2]))

@@ -85,12 +85,18 @@ def encode_cursor(last_id: int) -> str:
     return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> int:
-    """The item id a cursor continues after; ValueError for anything this module did not write."""
+def cursor_text(cursor: str) -> str:
+    """The text inside an opaque cursor (URL-safe base64, padding dropped); ValueError when it
+    is none."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
     except (binascii.Error, UnicodeDecodeError):
         raise ValueError("not a cursor") from None
+
+
+def decode_cursor(cursor: str) -> int:
+    """The item id a cursor continues after; ValueError for anything this module did not write."""
+    raw = cursor_text(cursor)
     prefix, _, number = raw.partition(":")
     if prefix != "id" or not number.isdigit():
         raise ValueError("not a cursor")
@@ -115,10 +121,7 @@ class SortCursor:
     @classmethod
     def decode(cls, cursor: str, sort: str) -> SortCursor:
         """ValueError for anything this module did not write, or a cursor of another sort."""
-        try:
-            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        except (binascii.Error, UnicodeDecodeError):
-            raise ValueError("not a cursor") from None
+        raw = cursor_text(cursor)
         if sort == "id":
             return cls("id", None, decode_cursor(cursor))
         parts = raw.split(":")

@@ -35,7 +35,7 @@ from annotations.selectors.stats import (
     progress_rows,
 )
 
-HUMAN_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.CONSENSUS, Caption.Origin.ADJUDICATION)
+HUMAN_ORIGINS = Caption.FINAL_ORIGINS
 STAGES = ("import", "model", "human_final", "current")
 KINDS = tuple(Fact.Kind.values)
 

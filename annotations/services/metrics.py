@@ -18,7 +18,7 @@ from annotations.enrichment.metrics import (
 from annotations.models import Caption, Entity, Fact, Item, VqaPair
 
 BATCH = 2000
-FINAL_ORIGINS = (Caption.Origin.ANNOTATOR, Caption.Origin.CONSENSUS, Caption.Origin.ADJUDICATION)
+FINAL_ORIGINS = Caption.FINAL_ORIGINS
 METRIC_FIELDS = ("fact_count", "density", "coverage", "vqa_support")
 STORED_FIELDS = (*METRIC_FIELDS, "kind_counts", "entity_gaps")
 
