@@ -3,7 +3,7 @@
 // same parameter names, so a link built by any page lists exactly the items it describes. Pure:
 // no React, no fetch.
 import { decimal, ITEM_STATES, stateLabel } from "../components/format";
-import { FACT_KINDS, kindLabel } from "../workspace/types";
+import { kindLabel, kindRank } from "../workspace/types";
 
 export const METRICS = ["fact_count", "density", "coverage", "vqa_support"] as const;
 export type Metric = (typeof METRICS)[number];
@@ -120,6 +120,34 @@ export function filterParams(filters: ItemFilters): URLSearchParams {
   return params;
 }
 
+/** The filters as an address query: "?status=done&q=cat", or "" without filters. */
+export function filterQuery(filters: ItemFilters): string {
+  return withQuery("", filterParams(filters));
+}
+
+export function hasFilters(filters: ItemFilters): boolean {
+  return FILTER_KEYS.some((key) => Boolean(filters[key]));
+}
+
+/** The filters the overview and compare pages take from their address. */
+export type PageFilters = Pick<ItemFilters, "status" | "origin" | "q">;
+
+const isOneOf = (options: readonly string[], value: string | null): value is string =>
+  value !== null && options.includes(value);
+
+/** The overview's and compare page's filters of an address: a status or origin the lists do not
+ * offer is left out. */
+export function readPageFilters(params: URLSearchParams): PageFilters {
+  const filters: PageFilters = {};
+  const status = params.get("status");
+  if (isOneOf(STATUSES, status)) filters.status = status;
+  const origin = params.get("origin");
+  if (isOneOf(ORIGINS, origin)) filters.origin = origin;
+  const q = params.get("q")?.trim();
+  if (q) filters.q = q;
+  return filters;
+}
+
 /** Filters as typed, without empty values and surrounding white space. */
 export function cleanFilters(filters: ItemFilters): ItemFilters {
   return readQuery(filterParams(filters)).filters;
@@ -152,6 +180,21 @@ export function countPath(datasetId: string | number, filters: ItemFilters): str
 /** The browser's address for a dataset with these filters and sort. */
 export function browserPath(datasetId: string | number, query: BrowserQuery = { filters: {}, sort: "" }): string {
   return withQuery(`/datasets/${encodeURIComponent(String(datasetId))}/items`, addressParams(query));
+}
+
+/** The browser listing the items that pass `extra` and `filters`, with `overrides` set last; the
+ * address lists `extra` first (the overview's bin and gap links). */
+export function browserHref(
+  datasetId: string | number,
+  filters: ItemFilters,
+  extra: Record<string, string | number>,
+  overrides: Record<string, string> = {},
+): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(extra)) params.set(key, String(value));
+  for (const [key, value] of filterParams(filters)) params.set(key, value);
+  for (const [key, value] of Object.entries(overrides)) params.set(key, value);
+  return `${browserPath(datasetId)}?${params.toString()}`;
 }
 
 const NUMBER = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
@@ -193,11 +236,7 @@ export function kindsOf(value: string | undefined): string[] {
 /** Kinds as a has_kind / lacks_kind value, in FACT_KINDS order (other kinds after); undefined
  * when there are none. */
 export function joinKinds(kinds: Iterable<string>): string | undefined {
-  const rank = (kind: string) => {
-    const index = (FACT_KINDS as readonly string[]).indexOf(kind);
-    return index === -1 ? FACT_KINDS.length : index;
-  };
-  const unique = [...new Set(kinds)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+  const unique = [...new Set(kinds)].sort((a, b) => kindRank(a) - kindRank(b) || a.localeCompare(b));
   return unique.length > 0 ? unique.join(",") : undefined;
 }
 

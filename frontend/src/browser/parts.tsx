@@ -1,10 +1,10 @@
-// Pieces shared by the item browser and the item gap page: who may act, starting a caption job,
+// Pieces shared by the item browser, the item gap page and the overview: who may act, starting a caption job,
 // the message a started job leaves, and item numbers in words.
 import { Link } from "react-router-dom";
 
 import { api } from "../api/client";
-import { count, EMPTY } from "../components/format";
-import { FACT_KINDS, kindLabel } from "../workspace/types";
+import { count, EMPTY, itemsWord } from "../components/format";
+import { kindLabel, kindRank } from "../workspace/types";
 import { filtersBody, ORIGIN_LABELS, type ItemFilters } from "./filters";
 import type { Job } from "./types";
 
@@ -31,16 +31,20 @@ export async function startCaptionJob(datasetId: number, selection: Selection, p
   return data;
 }
 
-export function itemsWord(total: number): string {
-  return total === 1 ? "1 item" : `${count(total)} items`;
-}
-
 /** "Job #6 is queued for 12 items." with a link to the dataset's jobs. */
-export function JobQueued({ job, datasetId }: { job: Job; datasetId: number }) {
+export function JobQueued({
+  job,
+  datasetId,
+  linkText = "Open the caption jobs",
+}: {
+  job: Job;
+  datasetId: number;
+  linkText?: string;
+}) {
   return (
     <p className="success" role="status">
       Job #{job.id} is queued for {itemsWord(job.total)}.{" "}
-      <Link to={`/datasets/${datasetId}/jobs`}>Open the caption jobs</Link>
+      <Link to={`/datasets/${datasetId}/jobs`}>{linkText}</Link>
     </p>
   );
 }
@@ -70,12 +74,8 @@ export function captionOrigin(origin: string | null): string {
 export function kindsPresent(kindCounts: Record<string, number> | null | undefined): string {
   const entries = Object.entries(kindCounts ?? {}).filter(([, number]) => number > 0);
   if (entries.length === 0) return EMPTY;
-  const rank = (kind: string) => {
-    const index = (FACT_KINDS as readonly string[]).indexOf(kind);
-    return index === -1 ? FACT_KINDS.length : index;
-  };
   return entries
-    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
+    .sort(([a], [b]) => kindRank(a) - kindRank(b) || a.localeCompare(b))
     .map(([kind, number]) => `${kindLabel(kind)} ${count(number)}`)
     .join(", ");
 }

@@ -55,6 +55,16 @@ export function count(value: number | null | undefined): string {
   return value.toLocaleString();
 }
 
+/** "1 item", "12,345 items". */
+export function itemsWord(total: number): string {
+  return total === 1 ? "1 item" : `${count(total)} items`;
+}
+
+/** "1 caption", "12,345 captions". */
+export function captionsWord(total: number): string {
+  return total === 1 ? "1 caption" : `${count(total)} captions`;
+}
+
 /** A server time in the reader's time zone, e.g. "4 Dec 2025, 14:03". */
 export function dateTime(iso: string | null | undefined): string {
   if (!iso) return EMPTY;

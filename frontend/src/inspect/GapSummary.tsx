@@ -1,13 +1,14 @@
 // "Where knowledge is thin": the dataset's gap summary. Each gap links to the item browser with
 // the filter that lists its items and, for leads and admins, starts a caption job over those
 // items with a prompt that targets the gap.
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { Link } from "react-router-dom";
 
-import { api } from "../api/client";
+import { browserHref, type ItemFilters, type PageFilters } from "../browser/filters";
+import { ActionErrors, JobQueued, startCaptionJob } from "../browser/parts";
 import { actionErrorLines } from "../components/errors";
-import { count, percent } from "../components/format";
-import { browserHref, itemsText, jobFilters, kindLabel, type OverviewFilters } from "./model";
+import { count, itemsWord, percent } from "../components/format";
+import { kindWords } from "../workspace/types";
 import type { DatasetGapsOutput, Job } from "./types";
 
 type RegenerateState =
@@ -25,9 +26,9 @@ function GapActions({
   canRegenerate,
 }: {
   datasetId: string;
-  filters: OverviewFilters;
+  filters: PageFilters;
   /** The item filter that lists the gap's items. */
-  selection: Record<string, string | number>;
+  selection: ItemFilters;
   prompt: string | null;
   /** The gap in words, completing "Show items …" and "Regenerate captions …". */
   what: string;
@@ -37,14 +38,13 @@ function GapActions({
 
   const regenerate = async () => {
     setState({ kind: "busy" });
-    const body: Record<string, unknown> = {
-      dataset_id: Number(datasetId),
-      filters: jobFilters(filters, selection),
-    };
-    if (prompt) body.captioner = { prompt };
     try {
-      const { data } = await api.post<Job>("/jobs/", body);
-      setState({ kind: "started", job: data });
+      const job = await startCaptionJob(
+        Number(datasetId),
+        { kind: "filters", filters: { ...filters, ...selection } },
+        prompt ?? "",
+      );
+      setState({ kind: "started", job });
     } catch (error) {
       setState({ kind: "error", lines: actionErrorLines(error) });
     }
@@ -67,27 +67,44 @@ function GapActions({
         </button>
       )}
       {state.kind === "started" && (
-        <p className="success" role="status">
-          Job #{state.job.id} is queued for {itemsText(state.job.total)}.{" "}
-          <Link to={`/datasets/${encodeURIComponent(datasetId)}/jobs`}>See the caption jobs</Link>
-        </p>
+        <JobQueued job={state.job} datasetId={Number(datasetId)} linkText="See the caption jobs" />
       )}
-      {state.kind === "error" && (
-        <div className="error" role="alert">
-          <p>The caption job was not started:</p>
-          <ul>
-            {state.lines.map((line) => (
-              <li key={line}>{line}</li>
-            ))}
-          </ul>
-        </div>
-      )}
+      {state.kind === "error" && <ActionErrors lead="The caption job was not started:" lines={state.lines} />}
       {canRegenerate && prompt && (
         <details className="inspect-prompt">
           <summary>Prompt</summary>
           <p>{prompt}</p>
         </details>
       )}
+    </div>
+  );
+}
+
+/** A gap table: its caption, a header row (numeric columns right-aligned) and its rows. */
+function GapTable({
+  caption,
+  columns,
+  children,
+}: {
+  caption: string;
+  columns: { label: string; numeric?: boolean }[];
+  children: ReactNode;
+}) {
+  return (
+    <div className="table-wrap">
+      <table className="inspect-table">
+        <caption>{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th scope="col" key={column.label} className={column.numeric ? "inspect-num" : undefined}>
+                {column.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
     </div>
   );
 }
@@ -99,7 +116,7 @@ export function GapSummary({
   canRegenerate,
 }: {
   datasetId: string;
-  filters: OverviewFilters;
+  filters: PageFilters;
   gaps: DatasetGapsOutput;
   canRegenerate: boolean;
 }) {
@@ -110,7 +127,7 @@ export function GapSummary({
   return (
     <>
       <p className="hint">
-        {itemsText(gaps.items)} with a caption; typical knowledge is taken from {comparedWith} (
+        {itemsWord(gaps.items)} with a caption; typical knowledge is taken from {comparedWith} (
         {count(gaps.captions_compared)} compared).
       </p>
 
@@ -121,36 +138,26 @@ export function GapSummary({
         ) : (
           <>
             <p>
-              {count(vqa.pairs)} VQA {vqa.pairs === 1 ? "pair" : "pairs"} in {itemsText(vqa.items)} whose caption does
+              {count(vqa.pairs)} VQA {vqa.pairs === 1 ? "pair" : "pairs"} in {itemsWord(vqa.items)} whose caption does
               not support the answer.
             </p>
             {vqa.top_questions.length > 0 && (
-              <div className="table-wrap">
-                <table className="inspect-table">
-                  <caption>Most frequent unsupported questions</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Question</th>
-                      <th scope="col" className="inspect-num">
-                        Unsupported pairs
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {vqa.top_questions.map((question) => (
-                      <tr key={question.question}>
-                        <th scope="row">{question.question}</th>
-                        <td className="inspect-num">{count(question.pairs)}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <GapTable
+                caption="Most frequent unsupported questions"
+                columns={[{ label: "Question" }, { label: "Unsupported pairs", numeric: true }]}
+              >
+                {vqa.top_questions.map((question) => (
+                  <tr key={question.question}>
+                    <th scope="row">{question.question}</th>
+                    <td className="inspect-num">{count(question.pairs)}</td>
+                  </tr>
+                ))}
+              </GapTable>
             )}
             <GapActions
               datasetId={datasetId}
               filters={filters}
-              selection={{ vqa_support_below: 1 }}
+              selection={{ vqa_support_below: "1" }}
               prompt={vqa.prompt}
               what="with unsupported VQA answers"
               canRegenerate={canRegenerate}
@@ -164,42 +171,33 @@ export function GapSummary({
         {gaps.missing_kinds.length === 0 ? (
           <p className="muted">No item lacks a kind of fact that typical captions have.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="inspect-table">
-              <caption>Kinds of facts that typical captions have and these items lack</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Kind</th>
-                  <th scope="col" className="inspect-num">
-                    Typical share
-                  </th>
-                  <th scope="col" className="inspect-num">
-                    Items lacking it
-                  </th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {gaps.missing_kinds.map((missing) => (
-                  <tr key={missing.kind}>
-                    <th scope="row">{kindLabel(missing.kind)}</th>
-                    <td className="inspect-num">{percent(missing.share)}</td>
-                    <td className="inspect-num">{count(missing.items_lacking)}</td>
-                    <td>
-                      <GapActions
-                        datasetId={datasetId}
-                        filters={filters}
-                        selection={{ lacks_kind: missing.kind }}
-                        prompt={missing.prompt}
-                        what={`lacking ${kindLabel(missing.kind).toLowerCase()} facts`}
-                        canRegenerate={canRegenerate}
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <GapTable
+            caption="Kinds of facts that typical captions have and these items lack"
+            columns={[
+              { label: "Kind" },
+              { label: "Typical share", numeric: true },
+              { label: "Items lacking it", numeric: true },
+              { label: "Actions" },
+            ]}
+          >
+            {gaps.missing_kinds.map((missing) => (
+              <tr key={missing.kind}>
+                <th scope="row">{kindWords(missing.kind)}</th>
+                <td className="inspect-num">{percent(missing.share)}</td>
+                <td className="inspect-num">{count(missing.items_lacking)}</td>
+                <td>
+                  <GapActions
+                    datasetId={datasetId}
+                    filters={filters}
+                    selection={{ lacks_kind: missing.kind }}
+                    prompt={missing.prompt}
+                    what={`lacking ${kindWords(missing.kind).toLowerCase()} facts`}
+                    canRegenerate={canRegenerate}
+                  />
+                </td>
+              </tr>
+            ))}
+          </GapTable>
         )}
       </section>
 
@@ -208,47 +206,38 @@ export function GapSummary({
         {gaps.entities.length === 0 ? (
           <p className="muted">No linked knowledge-base entity is missing its facts.</p>
         ) : (
-          <div className="table-wrap">
-            <table className="inspect-table">
-              <caption>Knowledge-base entities whose facts some captions miss</caption>
-              <thead>
-                <tr>
-                  <th scope="col">Entity</th>
-                  <th scope="col" className="inspect-num">
-                    Items
-                  </th>
-                  <th scope="col" className="inspect-num">
-                    Items missing facts
-                  </th>
-                  <th scope="col">Actions</th>
-                </tr>
-              </thead>
-              <tbody>
-                {gaps.entities.map((entity) => (
-                  <tr key={`${entity.knowledge_base}\u0000${entity.key}`}>
-                    <th scope="row">
-                      {entity.label}{" "}
-                      <span className="muted">
-                        ({entity.key}, {entity.knowledge_base})
-                      </span>
-                    </th>
-                    <td className="inspect-num">{count(entity.items)}</td>
-                    <td className="inspect-num">{count(entity.items_missing_facts)}</td>
-                    <td>
-                      <GapActions
-                        datasetId={datasetId}
-                        filters={filters}
-                        selection={{ entity: entity.key }}
-                        prompt={entity.prompt}
-                        what={`linked to ${entity.label}`}
-                        canRegenerate={canRegenerate}
-                      />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <GapTable
+            caption="Knowledge-base entities whose facts some captions miss"
+            columns={[
+              { label: "Entity" },
+              { label: "Items", numeric: true },
+              { label: "Items missing facts", numeric: true },
+              { label: "Actions" },
+            ]}
+          >
+            {gaps.entities.map((entity) => (
+              <tr key={`${entity.knowledge_base}\u0000${entity.key}`}>
+                <th scope="row">
+                  {entity.label}{" "}
+                  <span className="muted">
+                    ({entity.key}, {entity.knowledge_base})
+                  </span>
+                </th>
+                <td className="inspect-num">{count(entity.items)}</td>
+                <td className="inspect-num">{count(entity.items_missing_facts)}</td>
+                <td>
+                  <GapActions
+                    datasetId={datasetId}
+                    filters={filters}
+                    selection={{ entity: entity.key }}
+                    prompt={entity.prompt}
+                    what={`linked to ${entity.label}`}
+                    canRegenerate={canRegenerate}
+                  />
+                </td>
+              </tr>
+            ))}
+          </GapTable>
         )}
       </section>
     </>

@@ -6,12 +6,13 @@ import { useId } from "react";
 import { Link, useNavigate } from "react-router-dom";
 import { Bar, BarChart, CartesianGrid, LabelList, XAxis, YAxis } from "recharts";
 
+import type { PageFilters } from "../browser/filters";
+import { captionsWord } from "../components/format";
 import {
   binHref,
   binKey,
   binName,
   binRange,
-  captionsText,
   edgeText,
   LINKED_STAGES,
   METRIC_NAMES,
@@ -20,7 +21,6 @@ import {
   STAGE_LABELS,
   STAGES,
   type Metric,
-  type OverviewFilters,
   type Stage,
 } from "./model";
 import { fillOf, PatternDefs, STAGE_FILLS, usePatternPrefix } from "./patterns";
@@ -59,7 +59,7 @@ export function BinLink({
   children,
 }: {
   datasetId: string;
-  filters: OverviewFilters;
+  filters: PageFilters;
   stage: Stage;
   metric: Metric;
   histogram: HistogramOutput;
@@ -87,7 +87,7 @@ function StageHistogram({
   yMax,
 }: {
   datasetId: string;
-  filters: OverviewFilters;
+  filters: PageFilters;
   stage: Stage;
   metric: Metric;
   histogram: HistogramOutput;
@@ -109,7 +109,7 @@ function StageHistogram({
       <figcaption id={captionId}>
         <span className="inspect-chart-title">{STAGE_LABELS[stage]}</span>{" "}
         <span className="visually-hidden">{METRIC_NAMES[metric]}</span>{" "}
-        <span className="muted">· {captionsText(captions)}</span>
+        <span className="muted">· {captionsWord(captions)}</span>
       </figcaption>
       <BarChart
         width={isWide(histogram) ? WIDE_CHART_WIDTH : CHART_WIDTH}
@@ -196,18 +196,21 @@ function stageHistograms(overview: OverviewOutput, metric: Metric): StageHistogr
   return entries;
 }
 
+/** The props of a metric's histograms, as charts or as a table. */
+interface MetricProps {
+  datasetId: string;
+  filters: PageFilters;
+  overview: OverviewOutput;
+  metric: Metric;
+}
+
 /** The four stages' histograms of one metric, side by side on one scale. */
 export function MetricHistograms({
   datasetId,
   filters,
   overview,
   metric,
-}: {
-  datasetId: string;
-  filters: OverviewFilters;
-  overview: OverviewOutput;
-  metric: Metric;
-}) {
+}: MetricProps) {
   const entries = stageHistograms(overview, metric);
   if (entries.length === 0) return <p className="muted">No {METRIC_NAMES[metric]} figures yet.</p>;
   const yMax = Math.max(1, ...entries.flatMap((entry) => entry.histogram.counts));
@@ -246,7 +249,7 @@ function CountCell({
   index,
 }: {
   datasetId: string;
-  filters: OverviewFilters;
+  filters: PageFilters;
   entry: StageHistogramEntry;
   metric: Metric;
   index: number;
@@ -278,12 +281,7 @@ export function MetricHistogramTable({
   filters,
   overview,
   metric,
-}: {
-  datasetId: string;
-  filters: OverviewFilters;
-  overview: OverviewOutput;
-  metric: Metric;
-}) {
+}: MetricProps) {
   const entries = stageHistograms(overview, metric);
   if (entries.length === 0) return <p className="muted">No {METRIC_NAMES[metric]} figures yet.</p>;
   // Stages binned alike share one table; otherwise each stage gets its own.

@@ -5,7 +5,8 @@ import { useId } from "react";
 import { Bar, BarChart, CartesianGrid, LabelList, Tooltip, XAxis, YAxis } from "recharts";
 
 import { count, percent } from "../components/format";
-import { FACT_KINDS, kindLabel, modelConfigLabel, shortDay } from "./model";
+import { FACT_KINDS, kindWords } from "../workspace/types";
+import { modelConfigLabel, shortDay } from "./model";
 import { fillOf, Legend, PatternDefs, usePatternPrefix, type FillStyle } from "./patterns";
 import type { ModelFactReviewOutput, ProgressDayOutput } from "./types";
 
@@ -17,7 +18,7 @@ export function kindRows(factsByKind: Record<string, number>): { kind: string; l
     ...FACT_KINDS,
     ...Object.keys(factsByKind).filter((kind) => !(FACT_KINDS as readonly string[]).includes(kind)),
   ];
-  return kinds.map((kind) => ({ kind, label: kindLabel(kind), facts: factsByKind[kind] ?? 0 }));
+  return kinds.map((kind) => ({ kind, label: kindWords(kind), facts: factsByKind[kind] ?? 0 }));
 }
 
 export function KindChart({ factsByKind }: { factsByKind: Record<string, number> }) {

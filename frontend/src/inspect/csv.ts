@@ -1,6 +1,7 @@
 // Every number of the overview and the gap summary as one CSV (RFC 4180: comma-separated,
 // double quotes where needed, CRLF line ends), built in the browser from the API's answers.
-import { FACT_KINDS, LIFTS, METRICS, modelConfigLabel, STAGES } from "./model";
+import { FACT_KINDS } from "../workspace/types";
+import { LIFTS, METRICS, modelConfigLabel, STAGES } from "./model";
 import type { DatasetGapsOutput, OverviewOutput } from "./types";
 
 export const CSV_COLUMNS = ["section", "stage", "key", "metric", "bin_low", "bin_high", "value"] as const;

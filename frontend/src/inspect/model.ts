@@ -1,6 +1,7 @@
-// The inspection pages' shared vocabulary: stage and metric names, number formats, the overview's
-// filters (kept in the page URL) and the item-browser links of histogram bins and gaps.
-import { EMPTY, decimal, stateLabel } from "../components/format";
+// The inspection pages' shared vocabulary: stage and metric names, number formats and the
+// item-browser links of histogram bins. The item filters themselves live in browser/filters.
+import { browserHref, METRIC_LABELS, type Metric as FilterMetric, type PageFilters } from "../browser/filters";
+import { EMPTY, decimal, itemsWord } from "../components/format";
 import type { HistogramOutput } from "./types";
 
 export const STAGES = ["import", "model", "human_final", "current"] as const;
@@ -35,13 +36,19 @@ export const METRIC_NAMES: Record<Metric, string> = {
   vqa_support: "VQA support",
 };
 
-/** Short names for table headers and axis titles. */
-export const METRIC_SHORT: Record<Metric, string> = {
-  facts: "Facts",
-  density: "Density",
-  coverage: "Coverage",
-  vqa_support: "VQA support",
+/** The item filter (and item field) of each metric: the overview says "facts", the item list
+ * "fact_count". */
+export const METRIC_FILTERS: Record<Metric, FilterMetric> = {
+  facts: "fact_count",
+  density: "density",
+  coverage: "coverage",
+  vqa_support: "vqa_support",
 };
+
+/** Short names for table headers and axis titles. */
+export const METRIC_SHORT = Object.fromEntries(
+  METRICS.map((metric) => [metric, METRIC_LABELS[METRIC_FILTERS[metric]]]),
+) as Record<Metric, string>;
 
 const METRIC_DIGITS: Record<Metric, number> = { facts: 1, density: 1, coverage: 2, vqa_support: 2 };
 
@@ -50,20 +57,6 @@ export const LIFTS = [
   { key: "model_to_human_final", label: "Model → human final" },
   { key: "import_to_human_final", label: "Imported → human final" },
 ] as const;
-
-export const FACT_KINDS = [
-  "object",
-  "attribute",
-  "relation",
-  "count",
-  "text_in_image",
-  "scene",
-  "world_knowledge",
-] as const;
-
-export function kindLabel(kind: string): string {
-  return stateLabel(kind);
-}
 
 /** A metric value with the metric's number of decimals, or "—". */
 export function metricValue(metric: Metric, value: number | null | undefined): string {
@@ -98,18 +91,10 @@ export function binRange(histogram: HistogramOutput, index: number): string {
   return `${low}\u2013${edgeText(histogram.edges[index + 1] ?? 0)}`;
 }
 
-export function itemsText(count: number): string {
-  return count === 1 ? "1 item" : `${count.toLocaleString()} items`;
-}
-
-export function captionsText(count: number): string {
-  return count === 1 ? "1 caption" : `${count.toLocaleString()} captions`;
-}
-
 /** The accessible name of a bin's link: "Current coverage 0–0.1: 3 items". */
 export function binName(stage: Stage, metric: Metric, histogram: HistogramOutput, index: number): string {
   const count = histogram.counts[index] ?? 0;
-  return `${STAGE_LABELS[stage]} ${METRIC_NAMES[metric]} ${binRange(histogram, index)}: ${itemsText(count)}`;
+  return `${STAGE_LABELS[stage]} ${METRIC_NAMES[metric]} ${binRange(histogram, index)}: ${itemsWord(count)}`;
 }
 
 /** The data-bin attribute of a bin's link: "current-coverage-0". */
@@ -117,69 +102,7 @@ export function binKey(stage: Stage, metric: Metric, index: number): string {
   return `${stage}-${metric}-${index}`;
 }
 
-// --- Filters ------------------------------------------------------------------------------------
-
-export const STATUS_OPTIONS = ["pending", "in_annotation", "in_review", "done"] as const;
-export const ORIGIN_OPTIONS = ["import", "model", "annotator", "consensus", "adjudication", "none"] as const;
-
-export function originOptionLabel(origin: string): string {
-  return origin === "none" ? "No caption" : stateLabel(origin);
-}
-
-/** The overview's own filters, under the item filters' names. */
-export interface OverviewFilters {
-  status?: string;
-  origin?: string;
-  q?: string;
-}
-
-const FILTER_KEYS = ["status", "origin", "q"] as const;
-
-/** The filters of a page URL; unknown values are left out. */
-export function readFilters(params: URLSearchParams): OverviewFilters {
-  const filters: OverviewFilters = {};
-  const status = params.get("status");
-  if (status && (STATUS_OPTIONS as readonly string[]).includes(status)) filters.status = status;
-  const origin = params.get("origin");
-  if (origin && (ORIGIN_OPTIONS as readonly string[]).includes(origin)) filters.origin = origin;
-  const q = params.get("q")?.trim();
-  if (q) filters.q = q;
-  return filters;
-}
-
-/** The filters as query parameters, always in the same order (status, origin, q). */
-export function filterParams(filters: OverviewFilters): URLSearchParams {
-  const params = new URLSearchParams();
-  for (const key of FILTER_KEYS) {
-    const value = filters[key];
-    if (value) params.set(key, value);
-  }
-  return params;
-}
-
-/** "?status=done&q=cat", or "" without filters. */
-export function filterQuery(filters: OverviewFilters): string {
-  const text = filterParams(filters).toString();
-  return text ? `?${text}` : "";
-}
-
-export function hasFilters(filters: OverviewFilters): boolean {
-  return FILTER_KEYS.some((key) => Boolean(filters[key]));
-}
-
-/** The item browser, listing the items that pass `extra` and the overview's filters. */
-export function browserHref(
-  datasetId: string,
-  filters: OverviewFilters,
-  extra: Record<string, string | number>,
-  overrides: Record<string, string> = {},
-): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(extra)) params.set(key, String(value));
-  for (const [key, value] of filterParams(filters)) params.set(key, value);
-  for (const [key, value] of Object.entries(overrides)) params.set(key, value);
-  return `/datasets/${encodeURIComponent(datasetId)}/items?${params.toString()}`;
-}
+// --- Item-browser links ----------------------------------------------------------------------
 
 /** The item filters of one bin: `<param>_min` and (but for the last bin) `<param>_below`. */
 export function binFilters(histogram: HistogramOutput, index: number): Record<string, number> {
@@ -194,7 +117,7 @@ export function binFilters(histogram: HistogramOutput, index: number): Record<st
  * for done items. */
 export function binHref(
   datasetId: string,
-  filters: OverviewFilters,
+  filters: PageFilters,
   stage: Stage,
   histogram: HistogramOutput,
   index: number,
@@ -205,19 +128,6 @@ export function binHref(
     binFilters(histogram, index),
     stage === "human_final" ? { status: "done" } : {},
   );
-}
-
-/** The filters of a job over the same items as an item-browser link (numbers stay numbers). */
-export function jobFilters(
-  filters: OverviewFilters,
-  extra: Record<string, string | number>,
-): Record<string, string | number> {
-  const body: Record<string, string | number> = { ...extra };
-  for (const key of FILTER_KEYS) {
-    const value = filters[key];
-    if (value) body[key] = value;
-  }
-  return body;
 }
 
 /** A model configuration in words: "blip-large · default prompt", "blip-large · “Count the…”". */

@@ -7,12 +7,12 @@ import { Link, useParams, useSearchParams } from "react-router-dom";
 
 import { api } from "../api/client";
 import { isAbort, loadErrorMessage } from "../components/errors";
+import { filterParams, readPageFilters } from "../browser/filters";
 import { count } from "../components/format";
-import { filterParams, metricValue, readFilters, signedMetric, type Metric } from "../inspect/model";
-import type { CaptionSourceOutput, CompareOutput, CompareRowOutput, Dataset } from "../inspect/types";
+import { useDataset, usePageTitle, type Load } from "../components/useDataset";
+import { METRIC_FILTERS, METRIC_NAMES, metricValue, signedMetric, type Metric } from "../inspect/model";
+import type { CaptionSourceOutput, CompareOutput, CompareRowOutput } from "../inspect/types";
 import "../inspect/inspect.css";
-
-type Load<T> = { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; value: T };
 
 type Results =
   | { kind: "loading" }
@@ -29,18 +29,6 @@ type Results =
     };
 
 const COMPARED: Metric[] = ["facts", "coverage", "vqa_support"];
-const SIDE_FIELDS: Record<Metric, "fact_count" | "density" | "coverage" | "vqa_support"> = {
-  facts: "fact_count",
-  density: "density",
-  coverage: "coverage",
-  vqa_support: "vqa_support",
-};
-const COLUMN_NAMES: Record<Metric, string> = {
-  facts: "facts",
-  density: "density",
-  coverage: "coverage",
-  vqa_support: "VQA support",
-};
 
 /** The default pair: imported against current captions, else the first two sources. */
 export function defaultSides(sources: CaptionSourceOutput[]): { a: string; b: string } | null {
@@ -144,13 +132,13 @@ function ResultTable({ rows }: { rows: CompareRowOutput[] }) {
             <th scope="col">Change</th>
             {COMPARED.map((metric) => [
               <th scope="col" className="inspect-num" key={`${metric}-a`}>
-                A {COLUMN_NAMES[metric]}
+                A {METRIC_NAMES[metric]}
               </th>,
               <th scope="col" className="inspect-num" key={`${metric}-b`}>
-                B {COLUMN_NAMES[metric]}
+                B {METRIC_NAMES[metric]}
               </th>,
               <th scope="col" className="inspect-num" key={`${metric}-d`}>
-                Δ {COLUMN_NAMES[metric]}
+                Δ {METRIC_NAMES[metric]}
               </th>,
             ])}
           </tr>
@@ -177,7 +165,7 @@ function ResultTable({ rows }: { rows: CompareRowOutput[] }) {
                 <Change delta={row.delta.fact_count} />
               </td>
               {COMPARED.map((metric) => {
-                const field = SIDE_FIELDS[metric];
+                const field = METRIC_FILTERS[metric];
                 return [
                   <td className="inspect-num" key={`${metric}-a`}>
                     {metricValue(metric, row.a[field])}
@@ -203,25 +191,17 @@ export function ComparePage() {
   const ids = useId();
   const [searchParams, setSearchParams] = useSearchParams();
   const base = `/datasets/${encodeURIComponent(datasetId)}`;
-  const filterText = filterParams(readFilters(searchParams)).toString();
+  const filterText = filterParams(readPageFilters(searchParams)).toString();
 
-  const [dataset, setDataset] = useState<Load<Dataset>>({ kind: "loading" });
   const [sources, setSources] = useState<Load<CaptionSourceOutput[]>>({ kind: "loading" });
   const [results, setResults] = useState<Results>({ kind: "loading" });
   const [attempt, setAttempt] = useState(0);
+  const dataset = useDataset(datasetId, attempt);
 
   useEffect(() => {
     const controller = new AbortController();
     const { signal } = controller;
-    setDataset({ kind: "loading" });
     setSources({ kind: "loading" });
-    api
-      .get<Dataset>(`${base}/`, { signal })
-      .then(({ data }) => setDataset({ kind: "ready", value: data }))
-      .catch((error: unknown) => {
-        if (signal.aborted || isAbort(error)) return;
-        setDataset({ kind: "error", message: loadErrorMessage("The dataset", error) });
-      });
     api
       .get<CaptionSourceOutput[]>(`${base}/caption-sources/`, { signal })
       .then(({ data }) => setSources({ kind: "ready", value: data }))
@@ -265,9 +245,7 @@ export function ComparePage() {
   }, [firstPage, attempt]);
 
   const name = dataset.kind === "ready" ? dataset.value.name : null;
-  useEffect(() => {
-    document.title = name ? `Compare captions of ${name} · KD Studio` : "Compare captions · KD Studio";
-  }, [name]);
+  usePageTitle(name ? `Compare captions of ${name}` : "Compare captions");
 
   const choose = (side: "a" | "b", value: string) => {
     const params = new URLSearchParams(searchParams);

@@ -7,7 +7,8 @@ import { Link, useParams, useSearchParams } from "react-router-dom";
 
 import { api, ApiError } from "../api/client";
 import { actionErrorLines, isAbort, loadErrorMessage } from "../components/errors";
-import { count, decimal, percent, stateLabel } from "../components/format";
+import { count, decimal, itemsWord, percent, stateLabel } from "../components/format";
+import { useDataset, usePageTitle } from "../components/useDataset";
 import {
   addressParams,
   cleanFilters,
@@ -37,7 +38,6 @@ import {
   ActionErrors,
   canManage,
   captionOrigin,
-  itemsWord,
   JobQueued,
   kindsPresent,
   selectionBody,
@@ -45,7 +45,7 @@ import {
   thumbnailSize,
   type Selection,
 } from "../browser/parts";
-import type { Dataset, ItemCount, ItemPage, ItemSummary, Job, PrioritiseResult } from "../browser/types";
+import type { ItemCount, ItemPage, ItemSummary, Job, PrioritiseResult } from "../browser/types";
 import { FACT_KINDS, KIND_LABELS } from "../workspace/types";
 import "../browser/browser.css";
 
@@ -56,7 +56,6 @@ type ListState =
 
 type CountState = { kind: "loading" } | { kind: "error" } | { kind: "ready"; value: number };
 
-type Load<T> = { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; value: T };
 
 type View = "grid" | "table";
 
@@ -590,7 +589,7 @@ export function ItemBrowserPage() {
   const firstPage = listPath(datasetId, query);
   const countRequest = countPath(datasetId, query.filters);
 
-  const [dataset, setDataset] = useState<Load<Dataset>>({ kind: "loading" });
+  const dataset = useDataset(datasetId);
   const [list, setList] = useState<ListState>({ kind: "loading" });
   const [total, setTotal] = useState<CountState>({ kind: "loading" });
   const [attempt, setAttempt] = useState(0);
@@ -600,24 +599,8 @@ export function ItemBrowserPage() {
   const currentList = useRef(firstPage);
   currentList.current = firstPage;
 
-  useEffect(() => {
-    const controller = new AbortController();
-    setDataset({ kind: "loading" });
-    api
-      .get<Dataset>(`/datasets/${encodeURIComponent(datasetId)}/`, { signal: controller.signal })
-      .then(({ data }) => setDataset({ kind: "ready", value: data }))
-      .catch((error: unknown) => {
-        if (!controller.signal.aborted && !isAbort(error)) {
-          setDataset({ kind: "error", message: loadErrorMessage("The dataset", error) });
-        }
-      });
-    return () => controller.abort();
-  }, [datasetId]);
-
   const name = dataset.kind === "ready" ? dataset.value.name : null;
-  useEffect(() => {
-    document.title = name ? `Items of ${name} · KD Studio` : "Items · KD Studio";
-  }, [name]);
+  usePageTitle(name ? `Items of ${name}` : "Items");
 
   useEffect(() => {
     const controller = new AbortController();

@@ -1,10 +1,10 @@
-import { screen, within } from "@testing-library/react";
+import { act, screen, within } from "@testing-library/react";
 import userEvent from "@testing-library/user-event";
-import { Route } from "react-router-dom";
+import { Link, Route } from "react-router-dom";
 
 import type { Schemas } from "../api/client";
 import type { ItemDetail, ItemGaps, Suggestion } from "../browser/types";
-import { errorBody, mockApi, renderAt, USER, type RouteTable } from "../testing/mockApi";
+import { errorBody, mockApi, renderAt, USER, type Reply, type RouteTable } from "../testing/mockApi";
 import { ItemGapsPage } from "./ItemGapsPage";
 
 function dataset(role: string | null): Schemas["DatasetOutput"] {
@@ -293,6 +293,58 @@ describe("ItemGapsPage", () => {
       "Attribute: suit color orange",
       "World knowledge: STS-93 launched 1999",
     ]);
+  });
+
+  it("ignores a suggestion answer that comes after the reader moved to another item", async () => {
+    const user = userEvent.setup();
+    let answer: (reply: Reply) => void = () => undefined;
+    const pending = new Promise<Reply>((resolve) => {
+      answer = resolve;
+    });
+    mockApi(
+      routes("lead", {
+        "POST /items/9/suggestions/": () => pending,
+        "GET /items/10/": { body: { ...itemDetail([]), id: 10, external_id: "sts-93-launch" } },
+        "GET /items/10/gaps/": { body: GAPS },
+      }),
+    );
+    renderAt(
+      "/items/9/gaps",
+      <Route path="/items/:itemId/gaps" element={<ItemGapsPage />} />,
+      <Link to="/items/10/gaps">Next item</Link>,
+    );
+
+    await user.click(await screen.findByRole("button", { name: "Add as fact suggestion: What color is the suit?" }));
+    await user.click(screen.getByRole("link", { name: "Next item" }));
+    expect(await screen.findByRole("heading", { level: 1, name: "Gaps of sts-93-launch" })).toBeInTheDocument();
+    const add = await screen.findByRole("button", { name: "Add as fact suggestion: What color is the suit?" });
+
+    await act(async () => {
+      answer({
+        status: 201,
+        body: {
+          id: 71,
+          kind: "attribute",
+          subject: "suit",
+          predicate: "color",
+          value: "orange",
+          gap: "unsupported_vqa",
+          vqa_pair_id: 5,
+          entity: null,
+          created_by: "ada",
+          created_at: "2025-03-02T09:00:00Z",
+        },
+      });
+      await pending;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    });
+
+    // Item 10's gap is not marked, and item 9's suggestion is not listed on item 10's page.
+    expect(add).toBeInTheDocument();
+    expect(within(rowOf(add)).queryByRole("status")).not.toBeInTheDocument();
+    const suggestions = section("Fact suggestions");
+    expect(within(suggestions).queryAllByRole("listitem")).toHaveLength(0);
+    expect(within(suggestions).getByText("No fact suggestions for this item yet.")).toBeInTheDocument();
   });
 
   it("shows why a suggestion was refused", async () => {

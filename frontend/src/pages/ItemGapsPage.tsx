@@ -2,15 +2,15 @@
 // of its entities it leaves out, and the fact kinds it lacks that the dataset's typical item has.
 // Leads and admins turn a gap into a fact suggestion for the annotators, or regenerate the
 // caption with a prompt that targets the gaps; every member reads the gaps.
-import { useEffect, useId, useState, type ReactNode } from "react";
+import { useEffect, useId, useRef, useState, type ReactNode } from "react";
 import { Link, useParams } from "react-router-dom";
 
 import { api } from "../api/client";
 import { actionErrorLines, isAbort, loadErrorMessage } from "../components/errors";
 import { count, dateTime, decimal, EMPTY, percent, stateLabel } from "../components/format";
+import { useDataset, usePageTitle, type Load } from "../components/useDataset";
 import { ActionErrors, canManage, captionOrigin, JobQueued, startCaptionJob } from "../browser/parts";
 import type {
-  Dataset,
   ItemDetail,
   ItemGaps,
   Job,
@@ -23,7 +23,6 @@ import type {
 import { kindLabel } from "../workspace/types";
 import "../browser/browser.css";
 
-type Load<T> = { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; value: T };
 
 const GAP_LABELS: Record<string, string> = {
   unsupported_vqa: "from an unsupported VQA pair",
@@ -191,10 +190,11 @@ export function ItemGapsPage() {
   const { itemId = "" } = useParams();
   const [item, setItem] = useState<Load<ItemDetail>>({ kind: "loading" });
   const [gaps, setGaps] = useState<Load<ItemGaps>>({ kind: "loading" });
-  const [dataset, setDataset] = useState<Load<Dataset>>({ kind: "loading" });
   const [suggestions, setSuggestions] = useState<Suggestion[]>([]);
   const [suggestedNow, setSuggestedNow] = useState<ReadonlySet<string>>(new Set());
   const path = `/items/${encodeURIComponent(itemId)}`;
+  const shownPath = useRef(path);
+  shownPath.current = path;
 
   useEffect(() => {
     const controller = new AbortController();
@@ -225,32 +225,20 @@ export function ItemGapsPage() {
   }, [path]);
 
   const datasetId = item.kind === "ready" ? item.value.dataset_id : null;
-  useEffect(() => {
-    if (datasetId === null) return;
-    const controller = new AbortController();
-    setDataset({ kind: "loading" });
-    api
-      .get<Dataset>(`/datasets/${datasetId}/`, { signal: controller.signal })
-      .then(({ data }) => setDataset({ kind: "ready", value: data }))
-      .catch((error: unknown) => {
-        if (!controller.signal.aborted && !isAbort(error)) {
-          setDataset({ kind: "error", message: loadErrorMessage("The dataset", error) });
-        }
-      });
-    return () => controller.abort();
-  }, [datasetId]);
+  const dataset = useDataset(datasetId);
 
   const externalId = item.kind === "ready" ? item.value.external_id : null;
-  useEffect(() => {
-    document.title = externalId ? `Gaps of ${externalId} · KD Studio` : "Item gaps · KD Studio";
-  }, [externalId]);
+  usePageTitle(externalId ? `Gaps of ${externalId}` : "Item gaps");
 
   const manage = dataset.kind === "ready" && canManage(dataset.value.your_role);
   /** Whether the reader's role is known (or could not be found): only then is "read only" said. */
   const roleKnown = dataset.kind !== "loading";
 
   const suggest = async (key: string, body: SuggestionInput) => {
-    const { data } = await api.post<Suggestion>(`${path}/suggestions/`, body);
+    const requested = path;
+    const { data } = await api.post<Suggestion>(`${requested}/suggestions/`, body);
+    // An answer for an item no longer shown belongs to that item only.
+    if (shownPath.current !== requested) return;
     setSuggestions((previous) => (previous.some((entry) => entry.id === data.id) ? previous : [...previous, data]));
     setSuggestedNow((previous) => new Set(previous).add(key));
   };

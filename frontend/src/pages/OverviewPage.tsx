@@ -6,38 +6,38 @@ import { useEffect, useId, useState, type FormEvent } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
 
 import { api } from "../api/client";
+import {
+  filterParams,
+  filterQuery,
+  hasFilters,
+  ORIGIN_LABELS,
+  ORIGINS,
+  readPageFilters,
+  STATUSES,
+  type PageFilters,
+} from "../browser/filters";
+import { canManage } from "../browser/parts";
 import { isAbort, loadErrorMessage } from "../components/errors";
 import { count, stateLabel } from "../components/format";
+import { useDataset, usePageTitle, type Load } from "../components/useDataset";
 import { KindChart, KindTable, ModelReviewChart, ModelReviewTable, ProgressChart, ProgressTable } from "../inspect/charts";
 import { downloadCsv, overviewCsvRows, toCsv } from "../inspect/csv";
 import { GapSummary } from "../inspect/GapSummary";
 import { MetricHistograms, MetricHistogramTable } from "../inspect/Histogram";
 import {
-  filterParams,
-  filterQuery,
-  hasFilters,
   LIFTS,
   METRIC_SHORT,
   METRIC_TITLES,
   METRICS,
   metricValue,
-  ORIGIN_OPTIONS,
-  originOptionLabel,
-  readFilters,
   signedMetric,
   STAGE_LABELS,
   STAGES,
-  STATUS_OPTIONS,
-  type OverviewFilters,
 } from "../inspect/model";
-import type { Dataset, DatasetGapsOutput, OverviewOutput } from "../inspect/types";
+import type { DatasetGapsOutput, OverviewOutput } from "../inspect/types";
 import "../inspect/inspect.css";
 
-type Load<T> = { kind: "loading" } | { kind: "error"; message: string } | { kind: "ready"; value: T };
-
-const MANAGERS = new Set(["lead", "admin"]);
-
-function FilterBar({ filters, onApply }: { filters: OverviewFilters; onApply: (filters: OverviewFilters) => void }) {
+function FilterBar({ filters, onApply }: { filters: PageFilters; onApply: (filters: PageFilters) => void }) {
   const ids = useId();
   const [status, setStatus] = useState(filters.status ?? "");
   const [origin, setOrigin] = useState(filters.origin ?? "");
@@ -54,7 +54,7 @@ function FilterBar({ filters, onApply }: { filters: OverviewFilters; onApply: (f
         <label htmlFor={`${ids}-status`}>Status</label>
         <select id={`${ids}-status`} value={status} onChange={(event) => setStatus(event.target.value)}>
           <option value="">Any status</option>
-          {STATUS_OPTIONS.map((option) => (
+          {STATUSES.map((option) => (
             <option key={option} value={option}>
               {stateLabel(option)}
             </option>
@@ -65,9 +65,9 @@ function FilterBar({ filters, onApply }: { filters: OverviewFilters; onApply: (f
         <label htmlFor={`${ids}-origin`}>Caption origin</label>
         <select id={`${ids}-origin`} value={origin} onChange={(event) => setOrigin(event.target.value)}>
           <option value="">Any origin</option>
-          {ORIGIN_OPTIONS.map((option) => (
+          {ORIGINS.map((option) => (
             <option key={option} value={option}>
-              {originOptionLabel(option)}
+              {ORIGIN_LABELS[option]}
             </option>
           ))}
         </select>
@@ -184,7 +184,7 @@ function OverviewBody({
   tables,
 }: {
   datasetId: string;
-  filters: OverviewFilters;
+  filters: PageFilters;
   overview: OverviewOutput;
   tables: boolean;
 }) {
@@ -249,29 +249,16 @@ export function OverviewPage() {
   const { datasetId = "" } = useParams();
   const ids = useId();
   const [searchParams, setSearchParams] = useSearchParams();
-  const filters = readFilters(searchParams);
+  const filters = readPageFilters(searchParams);
   const query = filterQuery(filters);
   const tables = searchParams.get("view") === "table";
   const base = `/datasets/${encodeURIComponent(datasetId)}`;
 
-  const [dataset, setDataset] = useState<Load<Dataset>>({ kind: "loading" });
+  const dataset = useDataset(datasetId);
   const [overview, setOverview] = useState<Load<OverviewOutput>>({ kind: "loading" });
   const [gaps, setGaps] = useState<Load<DatasetGapsOutput>>({ kind: "loading" });
   const [attempt, setAttempt] = useState(0);
   const [renderedKey, setRenderedKey] = useState<string | null>(null);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    setDataset({ kind: "loading" });
-    api
-      .get<Dataset>(`${base}/`, { signal: controller.signal })
-      .then(({ data }) => setDataset({ kind: "ready", value: data }))
-      .catch((error: unknown) => {
-        if (controller.signal.aborted || isAbort(error)) return;
-        setDataset({ kind: "error", message: loadErrorMessage("The dataset", error) });
-      });
-    return () => controller.abort();
-  }, [base]);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -296,9 +283,7 @@ export function OverviewPage() {
   }, [base, query, attempt]);
 
   const name = dataset.kind === "ready" ? dataset.value.name : null;
-  useEffect(() => {
-    document.title = name ? `Overview of ${name} · KD Studio` : "Overview · KD Studio";
-  }, [name]);
+  usePageTitle(name ? `Overview of ${name}` : "Overview");
 
   // The page is ready once every answer is in and the frame after their render has come: the
   // charts lay themselves out in effects of their own.
@@ -312,7 +297,7 @@ export function OverviewPage() {
   const failed = overview.kind === "error" || gaps.kind === "error";
   const readiness = failed ? "error" : settled && renderedKey === renderKey ? "true" : "false";
 
-  const applyFilters = (next: OverviewFilters) => {
+  const applyFilters = (next: PageFilters) => {
     const params = filterParams(next);
     if (tables) params.set("view", "table");
     setSearchParams(params);
@@ -331,7 +316,7 @@ export function OverviewPage() {
     downloadCsv(`${stem}-overview.csv`, toCsv(rows));
   };
 
-  const canRegenerate = dataset.kind === "ready" && MANAGERS.has(dataset.value.your_role ?? "");
+  const canRegenerate = dataset.kind === "ready" && canManage(dataset.value.your_role);
   const ready = overview.kind === "ready" ? overview.value : null;
   const empty = ready !== null && ready.items.with_caption === 0;
 

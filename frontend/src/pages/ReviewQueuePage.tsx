@@ -7,6 +7,7 @@ import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom"
 import { api, type Schemas } from "../api/client";
 import { actionErrorLines, isAbort, loadErrorMessage } from "../components/errors";
 import { dateTime, EMPTY } from "../components/format";
+import { useDataset } from "../components/useDataset";
 import { matchShortcut } from "../lib/shortcuts";
 import { FACT_KINDS, kindLabel } from "../workspace/types";
 import {
@@ -25,7 +26,6 @@ import {
 import { claimNext, isForbidden, Kbd, LEADS_ONLY, ScoreBar } from "../review/parts";
 import "../review/review.css";
 
-type Dataset = Schemas["DatasetOutput"];
 type ReviewPage = Schemas["ReviewPageOutput"];
 
 type ListState =
@@ -204,21 +204,13 @@ export function ReviewQueuePage() {
   const [searchParams, setSearchParams] = useSearchParams();
   const query = searchParams.toString();
   const filters = useMemo(() => filtersFromParams(new URLSearchParams(query)), [query]);
-  const [dataset, setDataset] = useState<Dataset | null>(null);
+  const datasetLoad = useDataset(datasetId);
+  const dataset = datasetLoad.kind === "ready" ? datasetLoad.value : null;
   const [list, setList] = useState<ListState>({ kind: "loading" });
   const [attempt, setAttempt] = useState(0);
   const [claiming, setClaiming] = useState(false);
   const [nextMessage, setNextMessage] = useState<{ kind: "empty" | "error"; lines: string[] } | null>(null);
   const claimingRef = useRef(false);
-
-  useEffect(() => {
-    const controller = new AbortController();
-    api
-      .get<Dataset>(`/datasets/${encodeURIComponent(datasetId)}/`, { signal: controller.signal })
-      .then(({ data }) => setDataset(data))
-      .catch(() => undefined);
-    return () => controller.abort();
-  }, [datasetId]);
 
   useEffect(() => {
     document.title = dataset ? `Reviews of ${dataset.name} · KD Studio` : "Reviews · KD Studio";

@@ -6,6 +6,7 @@ import type { DiffPart } from "../lib/diff";
 import {
   FACT_KINDS,
   isFactKind,
+  kindRank,
   type Annotation,
   type Fact,
   type FactKind,
@@ -145,11 +146,6 @@ export function draftReducer(state: DraftState, action: DraftAction): DraftState
 // Order: the fact list shows facts grouped by kind (in FACT_KINDS order, unknown kinds after),
 // base facts by position, then the facts added. Navigation and "the first missing verdict"
 // follow the same order.
-
-function kindRank(kind: string): number {
-  const index = (FACT_KINDS as readonly string[]).indexOf(kind);
-  return index === -1 ? FACT_KINDS.length : index;
-}
 
 export function orderFacts<T extends Pick<Fact, "kind" | "position" | "id">>(facts: readonly T[]): T[] {
   return [...facts].sort(

@@ -1,6 +1,7 @@
 // The shapes the annotation workspace reads from the API. They follow the generated schema
 // (Schemas) and state precisely what that schema leaves open (spans, regions, JSON drafts).
 import type { Schemas } from "../api/client";
+import { stateLabel } from "../components/format";
 
 export type Annotation = Schemas["AnnotationOutput"];
 
@@ -32,6 +33,18 @@ export function isFactKind(value: unknown): value is FactKind {
 
 export function kindLabel(kind: string): string {
   return isFactKind(kind) ? KIND_LABELS[kind] : kind;
+}
+
+/** A kind's label; a kind outside FACT_KINDS in words ("new_kind" -> "New kind"), as the
+ * inspection pages name the kinds the server counts. */
+export function kindWords(kind: string): string {
+  return isFactKind(kind) ? KIND_LABELS[kind] : stateLabel(kind);
+}
+
+/** A kind's place in FACT_KINDS order; kinds outside it come after, all in one place. */
+export function kindRank(kind: string): number {
+  const index = (FACT_KINDS as readonly string[]).indexOf(kind);
+  return index === -1 ? FACT_KINDS.length : index;
 }
 
 /** [start, end) character offsets into a caption text. */
