@@ -19,11 +19,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import shlex
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -31,26 +27,15 @@ import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.seeding import REPO, free_port, machine, serve, setup_django
+
 RESULTS = REPO / "bench" / "results" / "export.txt"
-sys.path.insert(0, str(REPO))
 
 CAPTION = "A red bicycle leans against a white fence beside two green trash cans outside."
-
-
-def setup_django() -> None:
-    os.environ.setdefault("KD_DATA_DIR", str(REPO / ".kd-bench"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kdapp.settings.development")
-    from kdapp.embedded.runtime import prepare_environment
-
-    prepare_environment()
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("kd_createdb", verbosity=0)
-    call_command("migrate", verbosity=0)
+KIND_COUNTS = '{"attribute": 1, "count": 1}'  # the two facts of every item's caption
+# entity_gaps is {}: no fact of the caption links to a knowledge-base entity.
 
 
 def seed(size: int) -> int:
@@ -76,7 +61,7 @@ def seed(size: int) -> int:
         columns = (
             "dataset_id, external_id, image_sha256, image_path, width, height, mime, byte_size,"
             " source, metadata, status, created_at, updated_at, fact_count, density, coverage,"
-            " vqa_support"
+            " vqa_support, kind_counts, entity_gaps, priority"
         )
         with cursor.copy(f"COPY annotations_item ({columns}) FROM STDIN") as copy:
             for number in range(size):
@@ -86,6 +71,7 @@ def seed(size: int) -> int:
                         dataset.pk, f"item-{number:07d}", sha,
                         f"images/{sha[:2]}/{sha[2:4]}/{sha}.jpg", 640, 480, "image/jpeg",
                         50_000, "bench", "{}", "done", now, now, 2, 2 * 100 / 12, 0.5, 1.0,
+                        KIND_COUNTS, "{}", 0,
                     )
                 )  # fmt: skip
         cursor.execute(
@@ -125,12 +111,6 @@ def seed(size: int) -> int:
         cursor.execute("ANALYZE")
     sys.stdout.write(f"seeded {size:,} items in {time.monotonic() - started:.0f} s\n")
     return dataset.pk
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def measure(dataset_id: int, secret: str, port: int, server_pid: int) -> dict[str, float]:
@@ -185,7 +165,6 @@ def main() -> None:
     parser.add_argument("--items", type=int, action="append", required=True)
     args = parser.parse_args()
     setup_django()
-    from django.conf import settings
     from django.contrib.auth.models import User
     from django.db import connections
 
@@ -204,30 +183,11 @@ def main() -> None:
     )
     connections.close_all()
     port = free_port()
-    # prepare_environment() put DATABASE_URL (the embedded server's, when it started one) and
-    # the secret into this process's environment: the server inherits them.
-    env = {**os.environ, "KD_DATA_DIR": str(settings.DATA_DIR)}
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "gunicorn", "kdapp.wsgi:application", "--workers", "1",
-            "--bind", f"127.0.0.1:{port}", "--timeout", "3600", "--log-level", "warning",
-        ],
-        cwd=REPO,
-        env=env,
-    )  # fmt: skip
-    try:
-        for _ in range(200):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
+    with serve(port) as server:
         lines = [
             f"## {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
             f"command: python bench/export.py {shlex.join(sys.argv[1:])}",
-            f"machine: {platform.machine()}, {os.cpu_count()} CPUs, "
-            f"Python {platform.python_version()}, gunicorn 1 worker, "
-            f"{'embedded Postgres' if settings.DATABASE_IS_EMBEDDED else 'DATABASE_URL Postgres'}",
+            f"machine: {machine()}",
         ]
         for size in args.items:
             result = measure(ids[size], secret, port, server.pid)
@@ -238,9 +198,6 @@ def main() -> None:
                 f" server peak RSS {result['peak_rss_mb']:.0f} MB"
             )
         lines.append("")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     with RESULTS.open("a", encoding="utf-8") as out:
         out.write("\n".join(lines) + "\n")
