@@ -317,6 +317,14 @@ class PrioritiseInput(StrictSerializer):
     priority = serializers.IntegerField(
         min_value=0, max_value=1000, help_text="Higher is served first; 0 is the default."
     )
+    reopen = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Also send selected done items back to annotation: their submissions stop "
+            "counting and their final caption is the next annotators' base."
+        ),
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if ("item_ids" in attrs) == ("filters" in attrs):
@@ -328,6 +336,7 @@ class PrioritiseOutput(serializers.Serializer[Any]):
     matched = serializers.IntegerField(help_text="Items selected; each took the priority.")
     updated = serializers.IntegerField(help_text="Of those, open items the queue will serve.")
     not_open = serializers.IntegerField(help_text="Of those, items in review or done.")
+    reopened = serializers.IntegerField(help_text="Done items sent back to annotation.")
 
 
 class ItemsPrioritiseApi(APIView):
@@ -338,7 +347,7 @@ class ItemsPrioritiseApi(APIView):
         description=(
             "Set the annotation priority of the selected items (ids, or every item passing "
             "the item-list filters): the annotation queue serves open items highest priority "
-            "first. Leads; audited."
+            "first; with reopen, selected done items go back to annotation. Leads; audited."
         ),
     )
     def post(self, request: Request, dataset_id: int) -> Response:
@@ -355,6 +364,7 @@ class ItemsPrioritiseApi(APIView):
             priority=values["priority"],
             item_ids=values.get("item_ids"),
             filters=item_filters(values["filters"]) if "filters" in values else None,
+            reopen=values["reopen"],
         )
         return Response(PrioritiseOutput(result).data)
 

@@ -7,12 +7,22 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
-from annotations.models import AuditAction, Dataset, Entity, FactSuggestion, Item, VqaPair
+from annotations.models import (
+    Annotation,
+    AuditAction,
+    Dataset,
+    Entity,
+    FactSuggestion,
+    Item,
+    VqaPair,
+)
 from annotations.selectors.gaps import fact_digest
 from annotations.selectors.items import ItemFilters, filtered_items
 from annotations.services.audit import Actor, audit_record
 from annotations.services.jobs import selected_item_ids
+from annotations.services.metrics import refresh_item_metrics
 
 OPEN_STATUSES = (Item.Status.PENDING, Item.Status.IN_ANNOTATION)
 
@@ -22,6 +32,7 @@ class PrioritiseResult:
     matched: int
     updated: int
     not_open: int
+    reopened: int = 0
 
 
 def items_prioritise(
@@ -31,12 +42,17 @@ def items_prioritise(
     priority: int,
     item_ids: Sequence[int] | None = None,
     filters: ItemFilters | None = None,
+    reopen: bool = False,
 ) -> PrioritiseResult:
-    """Set the annotation priority of the selected items, in one UPDATE and one audit event.
+    """Set the annotation priority of the selected items, in one transaction and one audit
+    event.
 
     Every selected item takes the priority; the queue serves only open items (pending or in
-    annotation), highest priority first, so the result says how many of them were open.
-    A selection by filters is updated in SQL without reading its ids into Python.
+    annotation), highest priority first, so the result says how many of them were open. With
+    ``reopen``, the selected done items go back to annotation first: their submissions stop
+    counting (returned, as when a lead sends an item back; their annotators may take it
+    again), the item is pending again with its final caption as the next annotators' base,
+    and its metrics are measured against what is then its reference.
     """
     with transaction.atomic():
         if item_ids is not None:
@@ -44,6 +60,20 @@ def items_prioritise(
         else:
             items = filtered_items(dataset=dataset, filters=filters or ItemFilters())
         items = Item.objects.filter(pk__in=items.values("pk"))
+        reopened: list[int] = []
+        if reopen:
+            reopened = list(
+                items.filter(status=Item.Status.DONE)
+                .select_for_update()
+                .order_by("pk")
+                .values_list("pk", flat=True)
+            )
+            now = timezone.now()
+            Annotation.objects.filter(
+                item_id__in=reopened, status=Annotation.Status.SUBMITTED
+            ).update(status=Annotation.Status.RETURNED, updated_at=now)
+            Item.objects.filter(pk__in=reopened).update(status=Item.Status.PENDING, updated_at=now)
+            refresh_item_metrics(reopened)
         # Two UPDATEs rather than counts and one UPDATE: the figures are the rows written.
         opened = items.filter(status__in=OPEN_STATUSES).update(priority=priority)
         not_open = items.exclude(status__in=OPEN_STATUSES).update(priority=priority)
@@ -60,6 +90,7 @@ def items_prioritise(
             after={
                 "priority": priority,
                 "items": matched,
+                "reopened": reopened[:1000],
                 "selection": (
                     {"item_ids": sorted(set(item_ids))[:1000]}
                     if item_ids is not None
@@ -67,7 +98,9 @@ def items_prioritise(
                 ),
             },
         )
-    return PrioritiseResult(matched=matched, updated=opened, not_open=not_open)
+    return PrioritiseResult(
+        matched=matched, updated=opened, not_open=not_open, reopened=len(reopened)
+    )
 
 
 def suggestion_create(

@@ -306,7 +306,7 @@ describe("ItemBrowserPage", () => {
       routes("admin", {
         [`GET /datasets/3/items/?${query}`]: page([COINS, STAMPS], "c2"),
         [`GET /datasets/3/items/count/?${query}`]: { body: { count: 1234 } },
-        "POST /datasets/3/items/prioritise/": { body: { matched: 1234, updated: 1200, not_open: 34 } },
+        "POST /datasets/3/items/prioritise/": { body: { matched: 1234, updated: 1200, not_open: 34, reopened: 0 } },
         "POST /jobs/": { status: 202, body: { id: 10, dataset_id: 3, status: "queued", total: 1234 } },
       }),
     );
@@ -343,7 +343,10 @@ describe("ItemBrowserPage", () => {
     const user = userEvent.setup();
     const api = mockApi(
       routes("lead", {
-        "POST /datasets/3/items/prioritise/": { body: { matched: 2, updated: 1, not_open: 1 } },
+        "POST /datasets/3/items/prioritise/": [
+          { body: { matched: 2, updated: 1, not_open: 1, reopened: 0 } },
+          { body: { matched: 2, updated: 2, not_open: 0, reopened: 1 } },
+        ],
         "POST /jobs/": {
           status: 400,
           body: errorBody("validation_error", "Invalid input.", {
@@ -365,6 +368,16 @@ describe("ItemBrowserPage", () => {
     );
     expect(JSON.stringify(api.callsTo("POST /datasets/3/items/prioritise/")[0]?.body)).toBe(
       '{"item_ids":[4,5],"priority":100}',
+    );
+    // Done items go back to annotation only when asked.
+    await user.click(within(actions).getByRole("checkbox", { name: "Also reopen done items" }));
+    await user.click(within(actions).getByRole("button", { name: "Prioritise for annotation" }));
+    await within(actions).findByText(/Reopened: 1 done\./);
+    expect(within(actions).getByRole("status").textContent).toBe(
+      "Priority 100 set. Updated: 2 open items. Not open (in review or done): 0. Reopened: 1 done.",
+    );
+    expect(JSON.stringify(api.callsTo("POST /datasets/3/items/prioritise/")[1]?.body)).toBe(
+      '{"item_ids":[4,5],"priority":100,"reopen":true}',
     );
 
     await user.click(within(actions).getByRole("button", { name: "Regenerate captions" }));

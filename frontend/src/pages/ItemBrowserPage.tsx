@@ -455,11 +455,12 @@ function ActionsPanel({
   selection: Selection | null;
   /** How many items the selection holds; null while unknown. */
   size: number | null;
-  onPrioritised(priority: number): void;
+  onPrioritised(priority: number, reopened: boolean): void;
 }) {
   const id = useId();
   const [prompt, setPrompt] = useState("");
   const [priority, setPriority] = useState("100");
+  const [reopen, setReopen] = useState(false);
   const [busy, setBusy] = useState<"job" | "priority" | null>(null);
   const [job, setJob] = useState<Job | null>(null);
   const [jobErrors, setJobErrors] = useState<string[]>([]);
@@ -494,9 +495,10 @@ function ActionsPanel({
       const { data } = await api.post<PrioritiseResult>(`/datasets/${datasetId}/items/prioritise/`, {
         ...selectionBody(selection),
         priority: value,
+        ...(reopen ? { reopen: true } : {}),
       });
       setPrioritised({ priority: value, result: data });
-      onPrioritised(value);
+      onPrioritised(value, data.reopened > 0);
     } catch (error) {
       setPriorityErrors(actionErrorLines(error));
     } finally {
@@ -553,6 +555,20 @@ function ActionsPanel({
               The annotation queue serves open items highest priority first.
             </span>
           </div>
+          <div className="field field-inline">
+            <input
+              id={`${id}-reopen`}
+              type="checkbox"
+              checked={reopen}
+              aria-describedby={`${id}-reopen-hint`}
+              onChange={(event) => setReopen(event.target.checked)}
+            />
+            <label htmlFor={`${id}-reopen`}>Also reopen done items</label>
+            <span className="hint" id={`${id}-reopen-hint`}>
+              Done items go back to annotation: their submissions stop counting, and their final
+              caption is where the next annotators start.
+            </span>
+          </div>
           <button type="button" className="btn" disabled={nothing || busy !== null} onClick={() => void prioritise()}>
             {busy === "priority" ? "Setting the priority…" : "Prioritise for annotation"}
           </button>
@@ -561,6 +577,7 @@ function ActionsPanel({
               Priority {count(prioritised.priority)} set. Updated: {count(prioritised.result.updated)} open{" "}
               {prioritised.result.updated === 1 ? "item" : "items"}. Not open (in review or done):{" "}
               {count(prioritised.result.not_open)}.
+              {prioritised.result.reopened > 0 && ` Reopened: ${count(prioritised.result.reopened)} done.`}
             </p>
           )}
           <ActionErrors lead="The priority was not set:" lines={priorityErrors} />
@@ -681,13 +698,13 @@ export function ItemBrowserPage() {
       : null;
   const matching = total.kind === "ready" ? total.value : null;
 
-  const onPrioritised = (priority: number) => {
+  const onPrioritised = (priority: number, reopened: boolean) => {
     const touched = new Set(allMatching ? items.map((item) => item.id) : selectedIds);
-    setList((previous) =>
-      previous.kind === "ready"
-        ? { ...previous, items: previous.items.map((item) => (touched.has(item.id) ? { ...item, priority } : item)) }
-        : previous,
-    );
+    const update = (item: ItemSummary): ItemSummary => {
+      if (!touched.has(item.id)) return item;
+      return { ...item, priority, status: reopened && item.status === "done" ? "pending" : item.status };
+    };
+    setList((previous) => (previous.kind === "ready" ? { ...previous, items: previous.items.map(update) } : previous));
   };
 
   const ids = useId();

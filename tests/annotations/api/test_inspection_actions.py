@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from annotations.models import AuditEvent, FactSuggestion, Item, KnowledgeBase, VqaPair
+from annotations.models import Annotation, AuditEvent, FactSuggestion, Item, KnowledgeBase, VqaPair
 from annotations.services.metrics import refresh_item_metrics
 from tests.annotations.api.conftest import World, image_item
 from tests.annotations.api.inspection_support import annotate_next
@@ -206,30 +206,34 @@ def test_a_lead_sets_the_priority_the_queue_serves_first(queue: World) -> None:
                       "priority": 7},
     )  # fmt: skip
     # Three selected; alpha-0 is done, so two are open.
-    assert (by_ids.status_code, by_ids.json()) == (200, {"matched": 3, "updated": 2, "not_open": 1})
+    assert (by_ids.status_code, by_ids.json()) == (
+        200,
+        {"matched": 3, "updated": 2, "not_open": 1, "reopened": 0},
+    )
     assert priorities(queue) == {
         "alpha-0": 7, "alpha-1": 7, "alpha-2": 0, "alpha-3": 7, "alpha-4": 0, "beta-9": 0,
     }  # fmt: skip
     event = AuditEvent.objects.get(action="item.prioritise")
     assert (event.actor_label, event.dataset_id, event.target_id, event.after) == (
         "lead", queue.a.pk, str(queue.a.pk),
-        {"priority": 7, "items": 3,
+        {"priority": 7, "items": 3, "reopened": [],
          "selection": {"item_ids": sorted([alpha["alpha-0"], alpha["alpha-1"], alpha["alpha-3"]])}},
     )  # fmt: skip
 
     # By filters: the item without a caption, then the pending items with an object fact.
     no_caption = prioritise(lead, queue, {"filters": {"origin": "none"}, "priority": 9})
-    assert no_caption.json() == {"matched": 1, "updated": 1, "not_open": 0}
+    assert no_caption.json() == {"matched": 1, "updated": 1, "not_open": 0, "reopened": 0}
     pending = prioritise(
         lead, queue, {"filters": {"status": "pending", "has_kind": "object"}, "priority": 3}
     )
-    assert pending.json() == {"matched": 3, "updated": 3, "not_open": 0}  # alpha-1, -2, -3
+    # alpha-1, -2, -3
+    assert pending.json() == {"matched": 3, "updated": 3, "not_open": 0, "reopened": 0}
     assert priorities(queue) == {
         "alpha-0": 7, "alpha-1": 3, "alpha-2": 3, "alpha-3": 3, "alpha-4": 9, "beta-9": 0,
     }  # fmt: skip
     assert priority_events() == 3
     assert AuditEvent.objects.filter(action="item.prioritise").order_by("pk").last().after == {  # type: ignore[union-attr]
-        "priority": 3, "items": 3,
+        "priority": 3, "items": 3, "reopened": [],
         "selection": {"filters": {"status": "pending", "has_kinds": ["object"]}},
     }  # fmt: skip
     # The item list sorts by it.
@@ -249,6 +253,32 @@ def test_a_lead_sets_the_priority_the_queue_serves_first(queue: World) -> None:
         )
         served.append(annotation["item_id"])
     assert served == [alpha["alpha-4"], alpha["alpha-1"]]
+
+
+def test_a_done_item_goes_back_to_annotation_with_reopen(queue: World) -> None:
+    lead = queue.client(queue.lead)
+    done = Item.objects.get(dataset=queue.a, status=Item.Status.DONE)
+    final_caption = done.current_caption_id
+    submitted = list(Annotation.objects.filter(item=done, status="submitted"))
+    assert len(submitted) == 1
+    # Without reopen a done item keeps its status: the queue does not serve it.
+    kept = prioritise(lead, queue, {"item_ids": [done.pk], "priority": 50})
+    assert kept.json() == {"matched": 1, "updated": 0, "not_open": 1, "reopened": 0}
+    assert Item.objects.get(pk=done.pk).status == Item.Status.DONE
+
+    reopened = prioritise(lead, queue, {"item_ids": [done.pk], "priority": 50, "reopen": True})
+    assert reopened.json() == {"matched": 1, "updated": 1, "not_open": 0, "reopened": 1}
+    item = Item.objects.get(pk=done.pk)
+    assert (item.status, item.priority, item.current_caption_id) == (
+        Item.Status.PENDING, 50, final_caption,
+    )  # fmt: skip
+    assert Annotation.objects.get(pk=submitted[0].pk).status == "returned"
+    assert AuditEvent.objects.filter(action="item.prioritise").last().after["reopened"] == [  # type: ignore[union-attr]
+        done.pk
+    ]
+    # Its annotator may take it again, first (the highest priority), from the final caption.
+    again = queue.client(submitted[0].annotator).post(f"/api/v1/datasets/{queue.a.pk}/queue/next/")
+    assert (again.json()["item_id"], again.json()["base_caption_id"]) == (done.pk, final_caption)
 
 
 def test_refused_priority_changes_change_nothing(queue: World) -> None:
