@@ -20,7 +20,7 @@ def test_an_items_gaps(world: World) -> None:
         {"item_ids": [second.pk, third.pk], "priority": 10},
         content_type="application/json",
     )
-    assert prioritised.json() == {"matched": 2, "updated": 2, "not_open": 0}
+    assert prioritised.json() == {"matched": 2, "updated": 2, "not_open": 0, "reopened": 0}
     for expected in (second, third):
         annotation = annotate_next(
             world.client(world.annotator), world.a,
