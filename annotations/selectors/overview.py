@@ -33,6 +33,7 @@ from annotations.selectors.stats import (
     dataset_figures,
     model_review_rows,
     progress_rows,
+    review_row,
 )
 
 HUMAN_ORIGINS = Caption.FINAL_ORIGINS
@@ -103,7 +104,7 @@ def _stage_rows(stage: str, ids_sql: str) -> str:
 
 
 def _stage_summary(stage: str, ids: tuple[str, tuple[Any, ...]], kinds: bool) -> dict[str, Any]:
-    """Captions, means, histograms (and, with ``kinds``, facts and captions per kind)."""
+    """Captions, means, histograms (and, with ``kinds``, facts per kind)."""
     ids_sql, ids_params = ids
     bucket_columns = ", ".join(
         f"width_bucket(r.{COLUMN[m]}::float8, %s::float8[]) AS b_{m}" for m in METRICS
@@ -116,7 +117,6 @@ def _stage_summary(stage: str, ids: tuple[str, tuple[Any, ...]], kinds: bool) ->
     if kinds:
         for kind in KINDS:
             aggregates.append(f"coalesce(sum((s.kind_counts ->> '{kind}')::bigint), 0)")
-            aggregates.append(f"count(*) FILTER (WHERE s.kind_counts ? '{kind}')")
     sql = (
         f"SELECT {', '.join(aggregates)} FROM ("  # noqa: S608
         f"SELECT r.*, {bucket_columns} FROM ({_stage_rows(stage, ids_sql)}) r) s"
@@ -138,11 +138,7 @@ def _stage_summary(stage: str, ids: tuple[str, tuple[Any, ...]], kinds: bool) ->
         }
     summary: dict[str, Any] = {"captions": captions, "means": means, "histograms": histograms}
     if kinds:
-        summary["facts_by_kind"] = {}
-        summary["captions_with_kind"] = {}
-        for kind in KINDS:
-            summary["facts_by_kind"][kind] = int(row.pop(0))
-            summary["captions_with_kind"][kind] = int(row.pop(0))
+        summary["facts_by_kind"] = {kind: int(row.pop(0)) for kind in KINDS}
     return summary
 
 
@@ -185,23 +181,7 @@ def model_fact_review(ids: tuple[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(MODEL_REVIEW_SQL.format(ids=ids_sql), ids_params)
         rows = cursor.fetchall()
-    review = []
-    for model_name, prompt, annotated, facts, accepted, edited, rejected in rows:
-        review.append(
-            {
-                "model_name": model_name,
-                "prompt": prompt,
-                "annotations": annotated,
-                "facts": facts,
-                "accepted": accepted,
-                "edited": edited,
-                "rejected": rejected,
-                "accepted_share": accepted / facts,
-                "edited_share": edited / facts,
-                "rejected_share": rejected / facts,
-            }
-        )
-    return review
+    return [review_row(*row) for row in rows]
 
 
 PROGRESS_SQL = """
@@ -245,7 +225,6 @@ def live_overview(dataset: Dataset, filters: ItemFilters) -> dict[str, Any]:
     stages = {stage: _stage_summary(stage, ids, kinds=stage == "current") for stage in STAGES}
     current = stages["current"]
     facts_by_kind = {k: n for k, n in current.pop("facts_by_kind").items() if n}
-    current.pop("captions_with_kind")
     counts = filtered_items(dataset=dataset, filters=filters).aggregate(
         total=Count("pk"), done=Count("pk", filter=Q(status=Item.Status.DONE))
     )

@@ -147,6 +147,30 @@ def compact_all() -> int:
     return len(ids)
 
 
+def review_row(
+    model_name: str,
+    prompt: str | None,
+    annotations: int,
+    facts: int,
+    accepted: int,
+    edited: int,
+    rejected: int,
+) -> dict[str, Any]:
+    """One model configuration's line of the overview's model-fact review."""
+    return {
+        "model_name": model_name,
+        "prompt": prompt,
+        "annotations": annotations,
+        "facts": facts,
+        "accepted": accepted,
+        "edited": edited,
+        "rejected": rejected,
+        "accepted_share": accepted / facts,
+        "edited_share": edited / facts,
+        "rejected_share": rejected / facts,
+    }
+
+
 def model_review_rows(figures: Figures) -> list[dict[str, Any]]:
     """The overview's model-fact review from the totals (per model name and prompt)."""
     configs: dict[tuple[str, str | None], dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -161,18 +185,15 @@ def model_review_rows(figures: Figures) -> list[dict[str, Any]]:
         if not facts:
             continue
         rows.append(
-            {
-                "model_name": model_name,
-                "prompt": prompt,
-                "annotations": counts["annotations"],
-                "facts": facts,
-                "accepted": counts["accepted"],
-                "edited": counts["edited"],
-                "rejected": counts["rejected"],
-                "accepted_share": counts["accepted"] / facts,
-                "edited_share": counts["edited"] / facts,
-                "rejected_share": counts["rejected"] / facts,
-            }
+            review_row(
+                model_name,
+                prompt,
+                counts["annotations"],
+                facts,
+                counts["accepted"],
+                counts["edited"],
+                counts["rejected"],
+            )
         )
     return rows
 

@@ -8,6 +8,7 @@ import { Link, useParams, useSearchParams } from "react-router-dom";
 import { api, ApiError } from "../api/client";
 import { actionErrorLines, isAbort, loadErrorMessage } from "../components/errors";
 import { count, decimal, itemsWord, percent, stateLabel } from "../components/format";
+import { SelectField } from "../components/SelectField";
 import { useDataset, usePageTitle } from "../components/useDataset";
 import {
   addressParams,
@@ -98,48 +99,33 @@ function FilterPanel({ applied, onApply }: { applied: ItemFilters; onApply(filte
       aria-describedby={problems.length > 0 ? problemsId : undefined}
     >
       <div className="browser-filter-row">
-        <div className="field">
-          <label htmlFor={`${id}-status`}>Status</label>
-          <select
-            id={`${id}-status`}
-            value={draft.status ?? ""}
-            onChange={(event) => set("status", event.target.value)}
-          >
-            <option value="">Any status</option>
-            {STATUSES.map((status) => (
-              <option key={status} value={status}>
-                {stateLabel(status)}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-origin`}>Caption origin</label>
-          <select
-            id={`${id}-origin`}
-            value={draft.origin ?? ""}
-            onChange={(event) => set("origin", event.target.value)}
-          >
-            <option value="">Any origin</option>
-            {ORIGINS.map((origin) => (
-              <option key={origin} value={origin}>
-                {ORIGIN_LABELS[origin]}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-review`}>Open review</label>
-          <select
-            id={`${id}-review`}
-            value={draft.has_open_review ?? ""}
-            onChange={(event) => set("has_open_review", event.target.value)}
-          >
-            <option value="">With or without</option>
-            <option value="true">With an open review</option>
-            <option value="false">Without an open review</option>
-          </select>
-        </div>
+        <SelectField
+          id={`${id}-status`}
+          label="Status"
+          value={draft.status ?? ""}
+          any="Any status"
+          options={STATUSES.map((status) => [status, stateLabel(status)] as const)}
+          onChange={(value) => set("status", value)}
+        />
+        <SelectField
+          id={`${id}-origin`}
+          label="Caption origin"
+          value={draft.origin ?? ""}
+          any="Any origin"
+          options={ORIGINS.map((origin) => [origin, ORIGIN_LABELS[origin]] as const)}
+          onChange={(value) => set("origin", value)}
+        />
+        <SelectField
+          id={`${id}-review`}
+          label="Open review"
+          value={draft.has_open_review ?? ""}
+          any="With or without"
+          options={[
+            ["true", "With an open review"],
+            ["false", "Without an open review"],
+          ]}
+          onChange={(value) => set("has_open_review", value)}
+        />
         <div className="field">
           <label htmlFor={`${id}-entity`}>Entity key</label>
           <input

@@ -19,6 +19,7 @@ import {
 import { canManage } from "../browser/parts";
 import { isAbort, loadErrorMessage } from "../components/errors";
 import { count, stateLabel } from "../components/format";
+import { SelectField } from "../components/SelectField";
 import { useDataset, usePageTitle, type Load } from "../components/useDataset";
 import { KindChart, KindTable, ModelReviewChart, ModelReviewTable, ProgressChart, ProgressTable } from "../inspect/charts";
 import { downloadCsv, overviewCsvRows, toCsv } from "../inspect/csv";
@@ -50,28 +51,22 @@ function FilterBar({ filters, onApply }: { filters: PageFilters; onApply: (filte
 
   return (
     <form className="inspect-filters" role="search" aria-label="Filter the items" onSubmit={submit}>
-      <div className="field">
-        <label htmlFor={`${ids}-status`}>Status</label>
-        <select id={`${ids}-status`} value={status} onChange={(event) => setStatus(event.target.value)}>
-          <option value="">Any status</option>
-          {STATUSES.map((option) => (
-            <option key={option} value={option}>
-              {stateLabel(option)}
-            </option>
-          ))}
-        </select>
-      </div>
-      <div className="field">
-        <label htmlFor={`${ids}-origin`}>Caption origin</label>
-        <select id={`${ids}-origin`} value={origin} onChange={(event) => setOrigin(event.target.value)}>
-          <option value="">Any origin</option>
-          {ORIGINS.map((option) => (
-            <option key={option} value={option}>
-              {ORIGIN_LABELS[option]}
-            </option>
-          ))}
-        </select>
-      </div>
+      <SelectField
+        id={`${ids}-status`}
+        label="Status"
+        value={status}
+        any="Any status"
+        options={STATUSES.map((option) => [option, stateLabel(option)] as const)}
+        onChange={setStatus}
+      />
+      <SelectField
+        id={`${ids}-origin`}
+        label="Caption origin"
+        value={origin}
+        any="Any origin"
+        options={ORIGINS.map((option) => [option, ORIGIN_LABELS[option]] as const)}
+        onChange={setOrigin}
+      />
       <div className="field">
         <label htmlFor={`${ids}-text`}>Caption contains</label>
         <input
